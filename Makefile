@@ -1,0 +1,48 @@
+# MoodLens: `make run` starts everything on embedded defaults; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: setup setup-dev run test vendor lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamps re-run an install step only when its inputs change.
+$(VENV)/.runtime: $(BIN)/python requirements.txt requirements-nodeps.txt constraints.txt
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+app/static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p app/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js app/static/vendor/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.js app/static/vendor/htmx-ext-sse.js
+	touch $@
+
+vendor: app/static/vendor/.installed
+
+setup: $(VENV)/.runtime vendor
+	$(BIN)/flask db upgrade
+
+setup-dev: $(VENV)/.dev vendor
+
+run: setup
+	$(BIN)/flask demo seed
+	$(BIN)/flask serve
+
+test: setup-dev
+	scripts/run_tests.sh
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor

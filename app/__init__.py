@@ -1,0 +1,104 @@
+"""The MoodLens application factory."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    config_class = config_class or config_from_env()
+    app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
+    app.config.from_object(config_class)
+    configure_instance(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_cli(app)
+    return app
+
+
+def configure_instance(app: Flask) -> None:
+    """Create instance/ and fill in the secrets an embedded set-up may generate for itself."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        if app.config["ENV_NAME"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production (see README, Configuration).")
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    import redis
+
+    from app import embedded_redis
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    if not app.config.get("REDIS_URL"):
+        app.config["REDIS_URL"] = embedded_redis.ensure_running(app.config["INSTANCE_PATH"])
+    app.extensions["moodlens_redis"] = redis.Redis.from_url(
+        app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+    from app import models  # noqa: F401  (registers every model with the metadata)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+
+
+def _limits_storage_uri(redis_url: str) -> str:
+    # The `limits` library spells a Unix-socket Redis as redis+unix://.
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.home import bp as home_bp
+    from app.blueprints.navigation import register as register_navigation
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    register_navigation(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.blueprints.errors import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from app.security.headers import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.commands import register
+
+    register(app)

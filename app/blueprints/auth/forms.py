@@ -1,0 +1,42 @@
+from datetime import date
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+
+def _strong_enough(form, field) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Use at least {minimum} characters. A few unrelated words work well.")
+
+
+def _in_the_past(form, field) -> None:
+    if field.data and not date(1900, 1, 1) <= field.data <= date.today():
+        raise ValidationError("Enter a real date of birth.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class _AccountForm(FlaskForm):
+    email = EmailField("E-mail", validators=[
+        DataRequired(), Email(message="Enter a valid e-mail address."), Length(max=254)])
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    password = PasswordField("Password", validators=[DataRequired(), _strong_enough, Length(max=1024)])
+    confirm = PasswordField("Repeat password", validators=[
+        DataRequired(), EqualTo("password", message="The two passwords do not match.")])
+
+
+class PatientRegistrationForm(_AccountForm):
+    date_of_birth = DateField("Date of birth", validators=[Optional(), _in_the_past])
+
+
+class DoctorRegistrationForm(_AccountForm):
+    licence_number = StringField("Medical licence number", validators=[DataRequired(), Length(max=64)])
+    specialty = StringField("Specialty", validators=[DataRequired(), Length(max=80)])
+    languages = StringField("Languages you consult in (comma-separated, e.g. en, fr)",
+                            validators=[DataRequired(), Length(max=200)])

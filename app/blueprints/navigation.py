@@ -1,0 +1,50 @@
+"""The navigation bar: which links each role sees.
+
+Areas add their entries here; an entry whose endpoint does not exist (an area not installed)
+is skipped, so the bar never links to a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+
+from app.models.user import Role
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    endpoint: str
+    roles: tuple[Role, ...]
+    badge: Callable[[object], int] | None = None  # e.g. unread counts, given the current user
+
+
+ENTRIES: list[NavEntry] = [
+    NavEntry("Home", "home.patient", (Role.PATIENT,)),
+    NavEntry("Home", "home.doctor", (Role.DOCTOR,)),
+    NavEntry("Admin", "admin.index", (Role.ADMIN,)),
+]
+
+
+def nav_items() -> list[dict]:
+    items = []
+    for entry in ENTRIES:
+        if current_user.role not in entry.roles or entry.endpoint not in current_app.view_functions:
+            continue
+        items.append({
+            "label": entry.label,
+            "url": url_for(entry.endpoint),
+            "active": request.endpoint == entry.endpoint,
+            "badge": entry.badge(current_user) if entry.badge else 0,
+        })
+    return items
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def inject_navigation():
+        return {"nav_items": nav_items() if current_user.is_authenticated else []}

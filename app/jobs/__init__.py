@@ -1,0 +1,1 @@
+"""RQ entry points and the worker that runs them (see DESIGN.md: jobs run in-process)."""

@@ -1,0 +1,22 @@
+"""The MoodLens RQ worker.
+
+TensorFlow is not fork-safe (DESIGN.md): RQ's default worker forks a child per job, and a
+forked child whose parent has run a graph function hangs on its first model call. So the
+worker is a `SimpleWorker` (no fork): models are loaded once per process and every job runs
+in it. Each job gets a fresh Flask app context so database sessions never leak between jobs.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from rq import SimpleWorker
+
+
+class MoodLensWorker(SimpleWorker):
+    def __init__(self, *args, app: Flask, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def execute_job(self, job, queue):
+        with self.app.app_context():
+            return super().execute_job(job, queue)

@@ -1,0 +1,1 @@
+"""Access policy, password hashing, the audit trail and HTTP security headers."""

@@ -1,0 +1,1 @@
+"""Use-cases between routes and models. Services know nothing of requests or templates."""

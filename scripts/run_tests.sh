@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole MoodLens test suite (called by `make test` and, through it, by .ci/run).
+# Browser tests need Debian's Chromium; install it when it is missing and we may.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
+  if [ "$SUDO" = none ]; then
+    echo "Browser tests need Debian's chromium: run 'sudo apt-get install -y chromium' once." >&2
+    exit 2
+  fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
+    || { echo "Could not install chromium." >&2; exit 2; }
+fi
+
+mkdir -p test-artifacts
+# shellcheck disable=SC2086  # PYTEST_ARGS is a list of words on purpose
+.venv/bin/python -m pytest ${PYTEST_ARGS:-}
+status=$?
+if [ "$status" = 5 ]; then
+  echo "pytest collected no tests: that is a failure, not a pass." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,124 @@
+"""Shared fixtures: apps built with create_app(TestConfig) on a real database and real Redis.
+
+Redis: TEST_REDIS_URL (CI points it at the machine's server) or else the embedded server that
+MoodLens itself starts, in a temporary instance folder. Database: SQLite files by default;
+TEST_DATABASE_URL runs the same tests on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import create_engine, text
+
+from app import create_app, embedded_redis
+from config import TestConfig, normalise_database_url
+from tests import factories
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        return url
+    return embedded_redis.ensure_running(tmp_path_factory.mktemp("redis-instance"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """A PostgreSQL server to test against, if one answers; tests that need it skip otherwise."""
+    url = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("TEST_DATABASE_URL") or POSTGRES_DEFAULT
+    url = normalise_database_url(url)
+    try:
+        with create_engine(url, connect_args={"connect_timeout": 3}).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return None
+    return url
+
+
+def database_url_for(tmp_path: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalise_database_url(url) if url else f"sqlite:///{tmp_path / 'moodlens.db'}"
+
+
+def make_config(tmp_path: Path, redis_url: str, **overrides) -> type[TestConfig]:
+    attributes = {
+        "INSTANCE_PATH": tmp_path / "instance",
+        "SQLALCHEMY_DATABASE_URI": database_url_for(tmp_path),
+        "REDIS_URL": redis_url,
+        **overrides,
+    }
+    return type("PerTestConfig", (TestConfig,), attributes)
+
+
+@pytest.fixture
+def app_factory(tmp_path, redis_url):
+    """Build an app with config overrides; its schema is created and dropped around the test."""
+    from app.extensions import db
+
+    built = []
+
+    def build(**overrides):
+        app = create_app(make_config(tmp_path, redis_url, **overrides))
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory, redis_url):
+    app = app_factory()
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, url: str = "/auth/login") -> str:
+    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, user, password: str = factories.PASSWORD):
+    token = csrf_token(client)
+    response = client.post("/auth/login", data={"email": user.email, "password": password,
+                                                "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def patient(app):
+    return factories.patient()
+
+
+@pytest.fixture
+def doctor(app):
+    return factories.doctor(verified=True)
+
+
+@pytest.fixture
+def admin(app):
+    return factories.admin()
