@@ -39,7 +39,7 @@ run: setup
 	$(BIN)/flask serve
 
 test: setup-dev
-	scripts/run_tests.sh
+	PYTEST_ARGS="$(PYTEST_ARGS)" scripts/run_tests.sh
 
 lint: setup-dev
 	$(BIN)/ruff check .

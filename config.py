@@ -83,6 +83,56 @@ class Config:
 
     DEMO_SEED_ALLOWED = True
 
+    # --- Screenings (issue 4) -------------------------------------------------------------
+    # Upload limits: checked on the bytes (type from magic numbers) before anything is stored.
+    MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 10 * 1024 * 1024)
+    MAX_CLIP_BYTES = _env_int("MAX_CLIP_BYTES", 50 * 1024 * 1024)
+    MAX_CLIP_SECONDS = _env_int("MAX_CLIP_SECONDS", 30)
+    # Length of an in-browser recording (the recorder stops by itself).
+    RECORD_MAX_SECONDS = _env_int("RECORD_MAX_SECONDS", 10)
+    # Encrypted media (AES-256-GCM). Key: 32 bytes as 64 hex chars or url-safe base64. Unset
+    # outside production: generated once under instance/media.key. Production must set it.
+    MEDIA_DIR = os.environ.get("MEDIA_DIR") or None  # None: <instance path>/media
+    MEDIA_ENCRYPTION_KEY = os.environ.get("MEDIA_ENCRYPTION_KEY") or None
+    MEDIA_RETENTION = os.environ.get("MEDIA_RETENTION", "keep")  # keep | delete (raw upload after analysis)
+    # Analysis jobs: hard timeout, RQ retries on errors, and when a `running` screening with no
+    # progress for this long counts as abandoned (worker lost) and is requeued by the sweep.
+    SCREENING_JOB_TIMEOUT = _env_int("SCREENING_JOB_TIMEOUT", 180)
+    SCREENING_MAX_ATTEMPTS = _env_int("SCREENING_MAX_ATTEMPTS", 3)
+    SCREENING_STALE_SECONDS = _env_int("SCREENING_STALE_SECONDS", 60)
+    SCREENING_SWEEP_SECONDS = _env_int("SCREENING_SWEEP_SECONDS", 30)
+    CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-01")
+    # Shown whenever PHQ-9 item 9 (thoughts of self-harm) is answered above 0.
+    CRISIS_RESOURCES = os.environ.get(
+        "CRISIS_RESOURCES",
+        "If you are in danger or thinking about harming yourself, call your local emergency "
+        "number now (112 in Europe, 911 in North America) or go to the nearest emergency "
+        "department. You can also talk to a crisis line or someone you trust today.")
+    # Facial-affect indicator (0-100) at or above which the result suggests talking to a doctor.
+    DOCTOR_CTA_INDICATOR_THRESHOLD = _env_int("DOCTOR_CTA_INDICATOR_THRESHOLD", 70)
+
+    # --- Care loop (issue 5): e-mail, follow-ups, chat reminders ---------------------------
+    # SMTP_HOST unset: mails are written as .eml files under MAIL_DIR (default instance/mail).
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+    SMTP_SSL = _env_bool("SMTP_SSL", False)
+    SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 10)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "MoodLens <no-reply@moodlens.local>")
+    MAIL_DIR = os.environ.get("MAIL_DIR") or None
+    # E-mails carry only a link: this is the address users reach MoodLens at.
+    MAIL_LINK_BASE_URL = os.environ.get("MAIL_LINK_BASE_URL", "http://localhost:5000")
+    # Follow-up interval a doctor may choose (days), the form's default, and the grace period
+    # after which a due follow-up counts as overdue.
+    FOLLOWUP_DEFAULT_DAYS = _env_int("FOLLOWUP_DEFAULT_DAYS", 14)
+    FOLLOWUP_MIN_DAYS = _env_int("FOLLOWUP_MIN_DAYS", 1)
+    FOLLOWUP_MAX_DAYS = _env_int("FOLLOWUP_MAX_DAYS", 180)
+    FOLLOWUP_GRACE_DAYS = _env_int("FOLLOWUP_GRACE_DAYS", 3)
+    # A chat message still unread after this long is notified (in-app + e-mail).
+    MESSAGE_EMAIL_DELAY_SECONDS = _env_int("MESSAGE_EMAIL_DELAY_SECONDS", 300)
+
 
 class DevelopmentConfig(Config):
     pass

@@ -1,0 +1,238 @@
+"""Browser tests: real Chromium (Debian's, through Playwright) against a real MoodLens.
+
+`live_server` runs the way `make run` does: gunicorn with gthread workers and a real
+`flask worker`, both on the embedded Redis in a temporary instance folder, with the schema
+built by the real migrations (`flask db upgrade`). SQLite by default; a PostgreSQL
+TEST_DATABASE_URL gets a database of its own for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app, embedded_redis
+from config import DevelopmentConfig, normalise_database_url
+from tests import factories
+from tests.e2e.fake_webcam import write_y4m
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _session_database(tmp: Path):
+    """(url, cleanup) — a private PostgreSQL database when testing on PostgreSQL, else SQLite."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp / 'e2e.db'}", lambda: None
+    base = normalise_database_url(base)
+    name = f"moodlens_e2e_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(base).set(database=name).render_as_string(hide_password=False), drop
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict
+    config: type
+    processes: list = field(default_factory=list)
+
+    def app(self):
+        """An in-process app on the same database and Redis, for arranging data."""
+        return create_app(self.config)
+
+    def create_user(self, role: str = "patient", **kwargs):
+        app = self.app()
+        with app.app_context():
+            user = getattr(factories, role)(**kwargs)
+            return {"id": user.id, "email": user.email, "password": factories.PASSWORD}
+
+    def flask(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, input=input, timeout=120, check=False)
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("live")
+    instance = tmp / "instance"
+    database_url, drop_database = _session_database(tmp)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "FLASK_APP"}}
+    env.update({
+        "MOODLENS_ENV": "development",
+        "MOODLENS_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "e2e-" + uuid.uuid4().hex,
+        "LOGIN_RATE_LIMIT_PER_IP": "1000 per minute",
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": "100 per minute",
+        "PYTHONUNBUFFERED": "1",
+    })
+    config = type("LiveConfig", (DevelopmentConfig,), {
+        "INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": env["SECRET_KEY"], "REDIS_URL": None,
+    })
+    server = LiveServer(url=f"http://127.0.0.1:{port}", env=env, config=config)
+    migrated = server.flask("db", "upgrade")
+    assert migrated.returncode == 0, migrated.stderr
+    logs = tmp / "logs"
+    logs.mkdir()
+    worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker", "--name", "e2e-worker"],
+                              env=env, cwd=ROOT, stdout=open(logs / "worker.log", "w"),
+                              stderr=subprocess.STDOUT)
+    web = subprocess.Popen([str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1",
+                            "--threads", "8", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                           env=env, cwd=ROOT, stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT)
+    server.processes = [worker, web]
+    server.logs = logs
+    try:
+        _wait_for(server.url + "/auth/login", web)
+        yield server
+    finally:
+        for process in server.processes:
+            process.terminate()
+        for process in server.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        embedded_redis.shutdown(instance)
+        drop_database()
+
+
+@pytest.fixture(scope="session")
+def fake_webcam_video(tmp_path_factory) -> Path:
+    from skimage import data
+    from PIL import Image
+
+    return write_y4m(Image.fromarray(data.astronaut()), tmp_path_factory.mktemp("webcam") / "face.y4m")
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: scripts/run_tests.sh installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def launch_browser(playwright_instance):
+    """Launch Chromium, optionally with a chosen picture as the fake webcam."""
+    launched = []
+
+    def launch(fake_video: Path | None = None):
+        args = list(CHROMIUM_ARGS)
+        if fake_video:
+            args.append(f"--use-file-for-fake-video-capture={fake_video}")
+        browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        launched.append(browser)
+        return browser
+
+    yield launch
+    for browser in launched:
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser(launch_browser, fake_webcam_video):
+    return launch_browser(fake_webcam_video)
+
+
+@pytest.fixture
+def new_page(browser, live_server, request):
+    """Open pages in fresh browser contexts (separate cookies: one per person in the test)."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for index, context in enumerate(contexts):
+        if failed:
+            for number, page in enumerate(context.pages):
+                page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}-{index}-{number}.png"),
+                                full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def log_in(page, user: dict) -> None:
+    page.goto("/auth/login")
+    page.fill("input[name=email]", user["email"])
+    page.fill("input[name=password]", user["password"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
