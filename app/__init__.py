@@ -63,8 +63,13 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (registers every model with the metadata)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        # "<id>:<session token>": a rotated token (logout everywhere) invalidates old cookies.
+        user_id, _, token = session_id.partition(":")
+        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not secrets.compare_digest(user.session_token, token):
+            return None
+        return user
 
 
 def _limits_storage_uri(redis_url: str) -> str:
@@ -93,9 +98,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    from app.security.headers import register
+    from app.security import headers, sessions
 
-    register(app)
+    headers.register(app)
+    sessions.register(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -11,8 +11,11 @@ import os
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 import redis as redis_lib
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app, embedded_redis
@@ -90,8 +93,19 @@ def app(app_factory, redis_url):
         yield app
 
 
+class RequestIsolatedClient(FlaskClient):
+    """The `app` fixture keeps an app context pushed, and Flask reuses it for requests, so `g`
+    would outlive a request (cached CSRF token, cached login). In production every request
+    gets a fresh `g`; this client restores that."""
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = RequestIsolatedClient
     return app.test_client()
 
 
@@ -102,11 +116,26 @@ def csrf_token(client, url: str = "/auth/login") -> str:
 
 
 def login(client, user, password: str = factories.PASSWORD):
+    """Log in through the real form, passing the second factor when the account has one."""
     token = csrf_token(client)
     response = client.post("/auth/login", data={"email": user.email, "password": password,
                                                 "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/auth/mfa"):
+        response = client.post("/auth/mfa", data={"code": factories.totp_code(user),
+                                                  "csrf_token": csrf_token(client, "/auth/mfa")})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def complete_mfa_setup(client) -> str:
+    """Enrol the logged-in user's second factor through the real pages; returns the secret."""
+    page = client.get("/auth/mfa/setup").get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    response = client.post("/auth/mfa/setup", data={"code": pyotp.TOTP(secret).now(),
+                                                    "csrf_token": CSRF_RE.search(page).group(1)})
+    assert response.status_code == 200 and b"recovery-codes" in response.data
+    return secret
 
 
 @pytest.fixture

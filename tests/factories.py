@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import pyotp
+
+from app.extensions import db
+from app.security import mfa
 from app.services import accounts
 
 PASSWORD = "a long enough passphrase"
@@ -14,14 +18,27 @@ def patient(email: str | None = None, name: str = "Pat Patient"):
     return accounts.register_patient(email or f"patient{next(_sequence)}@example.org", PASSWORD, name, None)
 
 
+def with_second_factor(user):
+    """Enrol TOTP as a clinician would; tests log in with `totp_code(user)`."""
+    user.totp_secret = mfa.new_secret()
+    user.mfa_enabled = True
+    db.session.commit()
+    return user
+
+
+def totp_code(user) -> str:
+    return pyotp.TOTP(user.totp_secret).now()
+
+
 def doctor(email: str | None = None, verified: bool = True, name: str = "Dana Doctor",
-           specialty: str = "Psychiatry", languages: str = "en"):
+           specialty: str = "Psychiatry", languages: str = "en", enrolled: bool = True):
     user = accounts.register_doctor(email or f"doctor{next(_sequence)}@example.org", PASSWORD, name,
                                     f"LIC-{next(_sequence):05d}", specialty, languages)
     if verified:
         accounts.verify_doctor(user.email)
-    return user
+    return with_second_factor(user) if enrolled else user
 
 
-def admin(email: str | None = None):
-    return accounts.create_admin(email or f"admin{next(_sequence)}@example.org", PASSWORD)
+def admin(email: str | None = None, enrolled: bool = True):
+    user = accounts.create_admin(email or f"admin{next(_sequence)}@example.org", PASSWORD)
+    return with_second_factor(user) if enrolled else user

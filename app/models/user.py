@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -42,11 +43,28 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every session cookie's user id: changing it ends every session of this account
+    # ("log out everywhere", password or second-factor reset, deactivation).
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    # Second factor (TOTP). Recovery codes are stored only as SHA-256 hashes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enabled: Mapped[bool] = mapped_column(default=False)
+    recovery_code_hashes: Mapped[list] = mapped_column(JSON, default=list)
 
     patient_profile: Mapped[PatientProfile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan")
     doctor_profile: Mapped[DoctorProfile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="DoctorProfile.user_id")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_all_sessions(self) -> None:
+        self.session_token = secrets.token_hex(16)
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in (Role.DOCTOR, Role.ADMIN)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot use its session

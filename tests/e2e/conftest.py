@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 import requests
 from sqlalchemy import create_engine, text
@@ -80,7 +81,8 @@ class LiveServer:
         app = self.app()
         with app.app_context():
             user = getattr(factories, role)(**kwargs)
-            return {"id": user.id, "email": user.email, "password": factories.PASSWORD}
+            return {"id": user.id, "email": user.email, "password": factories.PASSWORD,
+                    "totp_secret": user.totp_secret}
 
     def flask(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], env=self.env, cwd=ROOT,
@@ -224,11 +226,27 @@ def pytest_runtest_makereport(item, call):
 
 
 def log_in(page, user: dict) -> None:
+    """Log in through the form; clinicians (who have `totp_secret`) also pass the second step."""
     page.goto("/auth/login")
     page.fill("input[name=email]", user["email"])
     page.fill("input[name=password]", user["password"])
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_load_state()
+    if user.get("totp_secret"):
+        page.wait_for_url("**/auth/mfa")
+        page.fill("input[name=code]", pyotp.TOTP(user["totp_secret"]).now())
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+
+
+def enrol_second_factor(page) -> str:
+    """On the enrolment page: read the key as a person would type it, confirm, return it."""
+    page.wait_for_url("**/auth/mfa/setup")
+    secret = page.locator("#totp-secret").inner_text()
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#recovery-codes")
+    return secret
 
 
 def screenshot(page, name: str) -> Path:

@@ -1,6 +1,6 @@
 """Foundation journeys in real Chromium."""
 
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import enrol_second_factor, log_in, screenshot
 
 
 def test_patient_registers_logs_in_and_sees_home(page, live_server):
@@ -11,7 +11,7 @@ def test_patient_registers_logs_in_and_sees_home(page, live_server):
     page.fill("input[name=email]", "robin@example.org")
     page.fill("input[name=password]", "a long enough passphrase")
     page.fill("input[name=confirm]", "a long enough passphrase")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/patient")
     assert page.locator("h1").inner_text() == "Hello, Robin Browser"
 
@@ -35,7 +35,10 @@ def test_new_doctor_sees_awaiting_verification(page):
                         "languages": "en, fr", "password": "another long passphrase",
                         "confirm": "another long passphrase"}.items():
         page.fill(f"input[name={name}]", value)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
+    enrol_second_factor(page)
+    screenshot(page, "doctor-recovery-codes")
+    page.click("text=I have saved them")
     page.wait_for_url("**/doctor")
     assert "Awaiting verification" in page.locator("#verification-status").inner_text()
     screenshot(page, "doctor-awaiting-verification")

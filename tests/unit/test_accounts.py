@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import AuditEvent, Role, User
 from app.security.policy import can_see_patients
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import complete_mfa_setup, csrf_token, login
 
 GOOD = {"full_name": "Jo Example", "email": "jo@example.org",
         "password": "a long enough passphrase", "confirm": "a long enough passphrase"}
@@ -44,7 +44,7 @@ def test_duplicate_email_is_a_conflict(client):
     register(client)
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/patient")})
     response = register(client, email="JO@example.org")
-    assert response.status_code == 409
+    assert response.status_code == 409, response.get_data(as_text=True)[-3000:]
     assert b"already exists" in response.data
 
 
@@ -59,6 +59,9 @@ def test_doctor_registration_is_pending_and_sees_no_patients(client):
             "languages": "EN, fr", "csrf_token": csrf_token(client, "/auth/register/doctor")}
     response = client.post("/auth/register/doctor", data=data)
     assert response.status_code == 302
+    # Clinicians enrol a second factor before any doctor page.
+    assert client.get("/doctor").headers["Location"].endswith("/auth/mfa/setup")
+    complete_mfa_setup(client)
     page = client.get("/doctor").get_data(as_text=True)
     assert "Awaiting verification" in page
     doctor = db.session.scalar(select(User).where(User.email == "doc@example.org"))

@@ -40,3 +40,9 @@ class DoctorRegistrationForm(_AccountForm):
     specialty = StringField("Specialty", validators=[DataRequired(), Length(max=80)])
     languages = StringField("Languages you consult in (comma-separated, e.g. en, fr)",
                             validators=[DataRequired(), Length(max=200)])
+
+
+class MfaCodeForm(FlaskForm):
+    code = StringField("6-digit code from your authenticator app (or a recovery code)",
+                       validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})

@@ -1,0 +1,57 @@
+"""TOTP second factor (RFC 6238) and single-use recovery codes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+import pyotp
+import segno
+
+ISSUER = "MoodLens"
+RECOVERY_CODE_COUNT = 10
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def qr_data_uri(uri: str) -> str:
+    """The enrolment QR code as an SVG data URI (allowed by the CSP's img-src, no inline script)."""
+    svg = segno.make(uri, error="m").svg_inline(scale=5, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def verify_totp(secret: str | None, code: str) -> bool:
+    code = "".join(ch for ch in code if ch.isdigit())
+    # One step of clock drift either way, as authenticator apps expect.
+    return bool(secret) and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def _hash(code: str) -> str:
+    # Recovery codes carry 60 random bits; a fast hash is enough for them (unlike passwords).
+    return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
+
+
+def new_recovery_codes() -> tuple[list[str], list[str]]:
+    """(codes to show the user once, hashes to store)."""
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes, [_hash(code) for code in codes]
+
+
+def match_recovery_code(hashes: list[str], code: str) -> str | None:
+    """The stored hash this code matches, if any (the caller removes it: codes are single-use)."""
+    candidate = _hash(code)
+    for stored in hashes:
+        if hmac.compare_digest(stored, candidate):
+            return stored
+    return None
