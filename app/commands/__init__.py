@@ -5,6 +5,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from app.commands.demo import demo_cli
+    from app.commands.ml import ml_cli
     from app.commands.serve import serve_command
     from app.commands.users import users_cli
     from app.commands.worker import worker_command
@@ -13,8 +14,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
-    try:
-        from app.commands.ml import ml_cli
-    except ImportError:  # pragma: no cover - the face-analysis core is being built beside this
-        return
     app.cli.add_command(ml_cli)

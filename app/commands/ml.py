@@ -1,0 +1,172 @@
+"""`flask ml ...`: train, evaluate and try the classifiers. Thin glue over app.ml / app.plugins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+ml_cli = AppGroup("ml", help="Face-analysis models: train, evaluate, predict.")
+
+
+def _settings() -> tuple[Path, int, set[str] | None]:
+    config = current_app.config
+    models_dir = Path(config.get("ML_MODELS_DIR") or Path(current_app.root_path).parent / "ml_models")
+    allowed = config.get("ALLOWED_PLUGINS")
+    return models_dir, int(config.get("FACE_MAX_SIDE", 640)), set(allowed) if allowed is not None else None
+
+
+def _plugin_class(name: str, allowed: set[str] | None):
+    from app.plugins import available_plugins
+
+    classes = available_plugins(allowed)
+    if name not in classes:
+        raise click.BadParameter(
+            f"unknown plugin {name!r}; installed: {', '.join(classes)}", param_hint="PLUGIN"
+        )
+    return classes[name]
+
+
+@ml_cli.command("plugins")
+def plugins_command() -> None:
+    """List installed plugins and whether they can run."""
+    from app.plugins import describe_plugins
+
+    models_dir, _, allowed = _settings()
+    for row in describe_plugins(models_dir, allowed):
+        state = "available" if row["available"] else f"unavailable: {row['unavailable_reason']}"
+        click.echo(f"{row['name']:<24} {row['version'] or '-':<18} {state}")
+
+
+@ml_cli.command("train")
+@click.argument("plugin")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="FER2013 folder or CSV.",
+)
+@click.option("--epochs", default=30, show_default=True)
+@click.option("--batch-size", default=64, show_default=True)
+@click.option("--seed", default=1234, show_default=True)
+@click.option("--learning-rate", type=float, default=None, help="Default: the plugin's own.")
+@click.option("--input-size", type=int, default=None, help="Square input side (default: the plugin's).")
+@click.option(
+    "--imagenet-weights",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Local ResNet50V2 no-top ImageNet weights (.h5); nothing is downloaded.",
+)
+def train_command(
+    plugin, data_dir, epochs, batch_size, seed, learning_rate, input_size, imagenet_weights
+) -> None:
+    """Train PLUGIN on FER2013 into ML_MODELS_DIR/PLUGIN/VERSION/."""
+    from app.ml.training.datasets import DatasetError
+    from app.ml.training.trainer import TrainingOptions, train_plugin
+    from app.plugins.keras_plugin import TrainableKerasPlugin
+
+    models_dir, _, allowed = _settings()
+    plugin_class = _plugin_class(plugin, allowed)
+    if not issubclass(plugin_class, TrainableKerasPlugin):
+        raise click.UsageError(
+            f"{plugin} is pretrained and cannot be trained here; try `flask ml evaluate {plugin}`."
+        )
+    if imagenet_weights is not None and plugin != "resnet50v2":
+        raise click.UsageError("--imagenet-weights only applies to resnet50v2")
+    options = TrainingOptions(
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        learning_rate=learning_rate,
+        input_size=input_size,
+        imagenet_weights=imagenet_weights,
+    )
+    try:
+        out_dir = train_plugin(plugin_class, data_dir, models_dir, options)
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    card = json.loads((out_dir / "model_card.json").read_text())
+    metrics = card["test_metrics"]
+    click.echo(
+        f"Saved {out_dir} — test accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}"
+    )
+
+
+@ml_cli.command("evaluate")
+@click.argument("plugin")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="FER2013 folder or CSV.",
+)
+def evaluate_command(plugin, data_dir) -> None:
+    """Evaluate PLUGIN on the test split; files go next to its model card."""
+    from app.ml.training.datasets import DatasetError, load_fer2013
+    from app.ml.training.evaluation import evaluate_plugin
+    from app.plugins import PluginUnavailable, get_plugin
+
+    models_dir, _, allowed = _settings()
+    _plugin_class(plugin, allowed)
+    try:
+        instance = get_plugin(plugin, models_dir, allowed)
+        _, test = load_fer2013(data_dir)
+    except (PluginUnavailable, DatasetError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    metrics = evaluate_plugin(instance, test, instance.weights_dir())
+    click.echo(
+        f"{plugin} {instance.version}: accuracy {metrics['accuracy']:.3f}, "
+        f"macro-F1 {metrics['macro_f1']:.3f} "
+        f"on {metrics['samples']} images; files in {instance.weights_dir()}"
+    )
+
+
+@ml_cli.command("predict")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--plugin", "plugin_name", default=None, help="Default: the built-in default plugin.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+def predict_command(path, plugin_name, as_json) -> None:
+    """Analyse a photo or clip at PATH: faces, probabilities, indicator, time per stage."""
+    from app.ml.faces import get_face_detector
+    from app.ml.media import MediaError, sniff_media_kind
+    from app.ml.pipeline import analyse_clip, analyse_photo
+    from app.plugins import DEFAULT_PLUGIN, PluginUnavailable, get_plugin
+
+    models_dir, max_side, allowed = _settings()
+    name = plugin_name or DEFAULT_PLUGIN
+    _plugin_class(name, allowed)
+    try:
+        plugin = get_plugin(name, models_dir, allowed)
+        detector = get_face_detector(max_side)
+        data = path.read_bytes()
+        kind = sniff_media_kind(data)
+        if kind == "video":
+            result = analyse_clip(path, plugin, detector).to_dict()
+        else:
+            result = analyse_photo(data, plugin, detector).to_dict()
+    except (PluginUnavailable, MediaError) as exc:
+        raise click.ClickException(getattr(exc, "message", str(exc))) from exc
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{result['kind']}: {result['status']} face(s) — plugin {name} {plugin.version}")
+    faces = result["faces"] if result["kind"] == "photo" else []
+    for face in faces:
+        top = max(face["probabilities"], key=face["probabilities"].get)
+        click.echo(
+            f"  box {face['box']} conf {face['confidence']:.3f} top {top} {face['probabilities'][top]:.2f}"
+        )
+    if result["kind"] == "clip":
+        click.echo(f"  frames {result['frames_decoded']}, with face {result['frames_with_face']}")
+    summary = result["summary"]
+    if summary:
+        click.echo(
+            f"  indicator {summary['indicator']} ± {summary['spread']} ({summary['version']}), "
+            f"dominant {summary['dominant']}"
+        )
+    click.echo("  timings ms: " + ", ".join(f"{k} {v}" for k, v in result["timings_ms"].items()))

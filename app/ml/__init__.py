@@ -1,0 +1,1 @@
+"""Face analysis: pure computation (no Flask, no database) — media, faces, scoring, Grad-CAM, training."""

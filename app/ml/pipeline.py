@@ -1,0 +1,392 @@
+"""Photo and clip analysis: the functions the screening job and `flask ml predict` call.
+
+Pure computation: media in, dataclasses with JSON-safe `to_dict()` out. The caller owns
+the process-wide detector (`get_face_detector`) and plugin (`get_plugin`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from app.ml.faces import Face, FaceDetection, FaceDetector, aligned_crop, face_box_xyxy, face_eyes
+from app.ml.gradcam import gradcam_heatmap, overlay_png
+from app.ml.media import DEFAULT_MAX_CLIP_SECONDS, decode_clip, decode_image, reencode_jpeg
+from app.ml.scoring import AffectSummary, summarise_clip, summarise_photo
+from app.plugins.base import ClassifierPlugin
+
+Progress = Callable[[float, str], None]
+
+DISPLAY_CROP_SIZE = 160
+# Jittered views of a photo's face (zoom, shift as fraction of side, mirror): the model's
+# output swings with the exact crop, so a photo is scored on their mean.
+PHOTO_VIEWS = (
+    (1.0, (0.0, 0.0), False),
+    (1.0, (0.0, 0.0), True),
+    (0.9, (0.0, 0.0), False),
+    (1.1, (0.0, 0.0), True),
+    (1.0, (0.04, -0.04), False),
+    (1.0, (-0.04, 0.04), True),
+)
+# Clip tracking: ONet face score below which a tracked crop "stops looking like a face".
+TRACK_MIN_SCORE = 0.7
+# Full detections allowed per chunk when tracking is lost, to bound the cost of faceless clips.
+MAX_REDETECTIONS_PER_CHUNK = 3
+# Frames per chunk are bounded by pixels so 1080p clips do not blow the worker's memory.
+CHUNK_PIXELS = 10_000_000
+MAX_CHUNK_FRAMES = 32
+
+
+class _Timer:
+    def __init__(self):
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - start) * 1000
+
+    def rounded(self) -> dict[str, float]:
+        return {name: round(value, 1) for name, value in self.ms.items()}
+
+
+@dataclass
+class FaceResult:
+    face: Face
+    probabilities: dict[str, float]
+    summary: AffectSummary
+
+    def to_dict(self) -> dict:
+        return {
+            **self.face.to_dict(),
+            "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
+            "affect": self.summary.to_dict(),
+        }
+
+
+@dataclass
+class PhotoAnalysis:
+    plugin: str
+    plugin_version: str | None
+    labels: tuple[str, ...]
+    detection: FaceDetection
+    faces: list[FaceResult]
+    timings_ms: dict[str, float]
+    primary_crop_jpeg: bytes | None = None
+    gradcam_png: bytes | None = None
+
+    @property
+    def status(self) -> str:
+        return self.detection.status
+
+    @property
+    def summary(self) -> AffectSummary | None:
+        """The primary (most prominent) face's summary; None without a face."""
+        return self.faces[0].summary if self.faces else None
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "photo",
+            "status": self.status,
+            "plugin": {"name": self.plugin, "version": self.plugin_version, "labels": list(self.labels)},
+            "image_size": list(self.detection.image_size),
+            "faces": [result.to_dict() for result in self.faces],
+            "summary": self.summary.to_dict() if self.summary else None,
+            "timings_ms": self.timings_ms,
+            "has_crop": self.primary_crop_jpeg is not None,
+            "has_gradcam": self.gradcam_png is not None,
+        }
+
+
+@dataclass
+class FrameResult:
+    index: int
+    timestamp: float
+    box: tuple[int, int, int, int] | None
+    confidence: float | None
+    probabilities: dict[str, float] | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "t": round(self.timestamp, 3),
+            "box": list(self.box) if self.box else None,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "probabilities": None
+            if self.probabilities is None
+            else {k: round(v, 4) for k, v in self.probabilities.items()},
+        }
+
+
+@dataclass
+class ClipAnalysis:
+    plugin: str
+    plugin_version: str | None
+    labels: tuple[str, ...]
+    frames: list[FrameResult]
+    max_faces_seen: int
+    summary: AffectSummary | None
+    timings_ms: dict[str, float]
+    detections: int
+    primary_crop_jpeg: bytes | None = None
+    gradcam_png: bytes | None = None
+    frame_size: tuple[int, int] | None = field(default=None)
+
+    @property
+    def status(self) -> str:
+        if self.summary is None:
+            return "none"
+        return "several" if self.max_faces_seen > 1 else "one"
+
+    @property
+    def frames_with_face(self) -> int:
+        return sum(frame.probabilities is not None for frame in self.frames)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "clip",
+            "status": self.status,
+            "plugin": {"name": self.plugin, "version": self.plugin_version, "labels": list(self.labels)},
+            "frame_size": list(self.frame_size) if self.frame_size else None,
+            "frames_decoded": len(self.frames),
+            "frames_with_face": self.frames_with_face,
+            "full_detections": self.detections,
+            "max_faces_seen": self.max_faces_seen,
+            "frames": [frame.to_dict() for frame in self.frames],
+            "summary": self.summary.to_dict() if self.summary else None,
+            "timings_ms": self.timings_ms,
+            "has_crop": self.primary_crop_jpeg is not None,
+            "has_gradcam": self.gradcam_png is not None,
+        }
+
+
+def _crop_size(plugin: ClassifierPlugin) -> int:
+    # Crop straight at the classifier's resolution: resizing later would cost twice.
+    return max(plugin.input_shape[:2])
+
+
+def _explain(plugin: ClassifierPlugin, crop: np.ndarray, timer: _Timer) -> bytes | None:
+    if not hasattr(plugin, "model"):
+        return None  # Grad-CAM needs a Keras model; third-party plugins may not have one.
+    with timer.stage("explain"):
+        return overlay_png(crop, gradcam_heatmap(plugin, crop))
+
+
+def analyse_photo(
+    image: Image.Image | bytes,
+    plugin: ClassifierPlugin,
+    detector: FaceDetector,
+    explain: bool = False,
+) -> PhotoAnalysis:
+    """Detect every face of a photo and classify each over jittered crops (one batch)."""
+    timer = _Timer()
+    with timer.stage("total"):
+        if isinstance(image, bytes):
+            with timer.stage("decode"):
+                image = decode_image(image)
+        with timer.stage("detect"):
+            detection = detector.detect(image)
+        size = _crop_size(plugin)
+        with timer.stage("crop"):
+            crops = [
+                aligned_crop(
+                    image,
+                    face_box_xyxy(face),
+                    face_eyes(face),
+                    size=size,
+                    zoom=zoom,
+                    shift=shift,
+                    mirror=mirror,
+                )
+                for face in detection.faces
+                for zoom, shift, mirror in PHOTO_VIEWS
+            ]
+        with timer.stage("classify"):
+            probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))
+        results = []
+        for i, face in enumerate(detection.faces):
+            views = probabilities[i * len(PHOTO_VIEWS) : (i + 1) * len(PHOTO_VIEWS)]
+            summary = summarise_photo(views, plugin.labels)
+            results.append(FaceResult(face, summary.distribution, summary))
+        crop_jpeg = gradcam = None
+        if detection.primary is not None:
+            primary = detection.primary
+            display = aligned_crop(image, face_box_xyxy(primary), face_eyes(primary), size=DISPLAY_CROP_SIZE)
+            crop_jpeg = reencode_jpeg(Image.fromarray(display))
+            if explain:
+                gradcam = _explain(plugin, display, timer)
+    return PhotoAnalysis(
+        plugin.name,
+        plugin.version,
+        tuple(plugin.labels),
+        detection,
+        results,
+        timer.rounded(),
+        crop_jpeg,
+        gradcam,
+    )
+
+
+class _ClipTracker:
+    """Follows the primary face through a clip: full MTCNN only when ONet loses it."""
+
+    def __init__(self, detector: FaceDetector, crop_size: int):
+        self.detector = detector
+        self.crop_size = crop_size
+        self.box: np.ndarray | None = None  # x1, y1, x2, y2 of the last good frame
+        self.detections = 0
+        self.max_faces_seen = 0
+        self.display_crop: np.ndarray | None = None
+
+    def _detect(self, rgb: np.ndarray) -> tuple[Face | None, int]:
+        self.detections += 1
+        detection = self.detector.detect(rgb)
+        self.max_faces_seen = max(self.max_faces_seen, len(detection.faces))
+        return detection.primary, len(detection.faces)
+
+    def process(self, frames: np.ndarray) -> list[tuple[np.ndarray, Face] | None]:
+        """For each frame, (classifier crop, face) or None when no face is there."""
+        results: list[tuple[np.ndarray, Face] | None] = [None] * len(frames)
+        pending = list(range(len(frames)))
+        attempts = 0
+        while pending:
+            if self.box is None:
+                if attempts >= MAX_REDETECTIONS_PER_CHUNK:
+                    break
+                attempts += 1
+                # Spread the allowed detections over the chunk: faces may appear mid-way.
+                index = pending[(len(pending) - 1) * (attempts - 1) // max(1, MAX_REDETECTIONS_PER_CHUNK - 1)]
+                face, _ = self._detect(frames[index])
+                if face is None:
+                    pending.remove(index)
+                    continue
+                self.box = face_box_xyxy(face)
+            scores, boxes, keypoints = self.detector.refine(
+                frames[pending], np.repeat(self.box[None], len(pending), axis=0)
+            )
+            still_pending = []
+            for index, score, box, points in zip(pending, scores, boxes, keypoints, strict=True):
+                if score < TRACK_MIN_SCORE:
+                    still_pending.append(index)
+                    continue
+                results[index] = self._crop(frames[index], box, points, float(score))
+            good = [i for i in pending if results[i] is not None]
+            if good:
+                last = good[-1]
+                self.box = face_box_xyxy(results[last][1])
+            if still_pending:
+                # Lost the face on some frames: forget the box so the next round re-detects.
+                self.box = None
+            pending = still_pending
+        return results
+
+    def _crop(
+        self, rgb: np.ndarray, box: np.ndarray, points: np.ndarray, score: float
+    ) -> tuple[np.ndarray, Face]:
+        height, width = rgb.shape[:2]
+        x1, y1 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
+        x2, y2 = min(width, int(round(box[2]))), min(height, int(round(box[3])))
+        eyes = ((float(points[0]), float(points[5])), (float(points[1]), float(points[6])))
+        face = Face(
+            (x1, y1, max(1, x2 - x1), max(1, y2 - y1)),
+            score,
+            {
+                "left_eye": (int(round(eyes[0][0])), int(round(eyes[0][1]))),
+                "right_eye": (int(round(eyes[1][0])), int(round(eyes[1][1]))),
+            },
+        )
+        crop = aligned_crop(rgb, box, eyes, size=self.crop_size)
+        if self.display_crop is None:
+            self.display_crop = aligned_crop(rgb, box, eyes, size=DISPLAY_CROP_SIZE)
+        return crop, face
+
+
+def analyse_clip(
+    source: str | Path | bytes,
+    plugin: ClassifierPlugin,
+    detector: FaceDetector,
+    max_seconds: float = DEFAULT_MAX_CLIP_SECONDS,
+    progress: Progress | None = None,
+    explain: bool = False,
+    sample_every: int = 1,
+) -> ClipAnalysis:
+    """Classify the primary face on every `sample_every`-th frame of a clip.
+
+    Frames are decoded and tracked in chunks (memory stays bounded), crops are
+    classified in large batches, and `progress(fraction, message)` is called after
+    every chunk (≈ 1 s of video, well under a second of work). Raises `MediaError`.
+    """
+    timer = _Timer()
+    report = progress or (lambda fraction, message: None)
+    tracker = _ClipTracker(detector, _crop_size(plugin))
+    frames: list[FrameResult] = []
+    crops: list[np.ndarray] = []
+    crop_frames: list[int] = []
+    frame_size = None
+    with timer.stage("total"):
+        report(0.0, "Reading the video")
+        decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every)
+        chunk = []
+        while True:
+            with timer.stage("decode"):
+                frame = next(decoded, None)
+            if frame is not None:
+                frame_size = frame_size or (frame.rgb.shape[1], frame.rgb.shape[0])
+                chunk.append(frame)
+                limit = max(
+                    1, min(MAX_CHUNK_FRAMES, CHUNK_PIXELS // (frame.rgb.shape[0] * frame.rgb.shape[1]))
+                )
+                if len(chunk) < limit:
+                    continue
+            if not chunk:
+                break
+            with timer.stage("track"):
+                tracked = tracker.process(np.stack([f.rgb for f in chunk]))
+            for item, result in zip(chunk, tracked, strict=True):
+                if result is None:
+                    frames.append(FrameResult(item.index, item.timestamp, None, None))
+                    continue
+                crop, face = result
+                crop_frames.append(len(frames))
+                crops.append(crop)
+                frames.append(FrameResult(item.index, item.timestamp, face.box, face.confidence))
+            seconds = chunk[-1].timestamp
+            # The length is unknown until the end (webm has no duration): scale by the limit.
+            report(min(0.9, 0.9 * seconds / max_seconds), f"Analysed {seconds:.0f} s of video")
+            chunk = []
+            if frame is None:
+                break
+        report(0.9, "Classifying expressions")
+        with timer.stage("classify"):
+            probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))
+        for frame_position, row in zip(crop_frames, probabilities, strict=True):
+            frames[frame_position].probabilities = dict(zip(plugin.labels, map(float, row), strict=True))
+        summary = summarise_clip(probabilities, plugin.labels) if len(probabilities) else None
+        crop_jpeg = gradcam = None
+        if tracker.display_crop is not None:
+            crop_jpeg = reencode_jpeg(Image.fromarray(tracker.display_crop))
+            if explain:
+                gradcam = _explain(plugin, tracker.display_crop, timer)
+    report(1.0, "Done")
+    return ClipAnalysis(
+        plugin.name,
+        plugin.version,
+        tuple(plugin.labels),
+        frames,
+        tracker.max_faces_seen,
+        summary,
+        timer.rounded(),
+        tracker.detections,
+        crop_jpeg,
+        gradcam,
+        frame_size,
+    )

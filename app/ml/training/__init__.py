@@ -1,0 +1,1 @@
+"""Training and evaluation of the trainable classifier plugins on FER2013."""
