@@ -152,8 +152,8 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fake_webcam_video(tmp_path_factory) -> Path:
-    from skimage import data
     from PIL import Image
+    from skimage import data
 
     return write_y4m(Image.fromarray(data.astronaut()), tmp_path_factory.mktemp("webcam") / "face.y4m")
 
@@ -163,7 +163,8 @@ def playwright_instance():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: scripts/run_tests.sh installs it (apt-get install chromium)")
+        pytest.fail("Debian's chromium is missing: scripts/run_tests.sh installs it "
+                    "(apt-get install chromium)")
     with sync_playwright() as playwright:
         yield playwright
 

@@ -6,8 +6,10 @@ from tests import factories
 from tests.conftest import login
 from tests.integration.private_postgres import PrivatePostgres, server_binaries
 
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(server_binaries() is None, reason="PostgreSQL server binaries not installed")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(server_binaries() is None, reason="PostgreSQL server binaries not installed"),
+]
 
 
 @pytest.fixture
