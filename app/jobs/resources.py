@@ -12,8 +12,8 @@ log = logging.getLogger(__name__)
 def preload(app: Flask) -> None:
     """Load the face detector and the default classifier so the first job is not a cold start."""
     from app.ml.faces import get_face_detector
-    from app.services.plugin_settings import default_plugin_name
     from app.plugins.registry import get_plugin
+    from app.services.plugin_settings import default_plugin_name
 
     with app.app_context():
         get_face_detector(max_side=app.config["FACE_MAX_SIDE"])
