@@ -8,10 +8,11 @@ def register(app: Flask) -> None:
     from app.commands.ml import ml_cli
     from app.commands.serve import serve_command
     from app.commands.users import users_cli
-    from app.commands.worker import worker_command
+    from app.commands.worker import ping_worker_command, worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(ping_worker_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(ml_cli)

@@ -22,3 +22,27 @@ def worker_command(burst: bool, name: str | None, preload: bool) -> None:
         preload_resources(app)
     worker = MoodLensWorker([get_queue()], connection=get_redis(), name=name, app=app)
     worker.work(burst=burst, logging_level="INFO", with_scheduler=True)
+
+
+@click.command("ping-worker")
+@click.option("--timeout", default=30, show_default=True, help="Seconds to wait for a worker.")
+@with_appcontext
+def ping_worker_command(timeout: int) -> None:
+    """Send a health job through Redis and wait until a worker answers (exit 1 if none does)."""
+    import time
+    import uuid
+
+    from app.jobs import health
+
+    token = uuid.uuid4().hex
+    job = get_queue().enqueue(health.ping, token, result_ttl=60, ttl=timeout + 60)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = job.latest_result()
+        if result is not None and result.return_value and result.return_value["token"] == token:
+            reply = result.return_value
+            click.echo(f"worker answered: pid {reply['worker_pid']} on {reply['host']}")
+            return
+        time.sleep(0.2)
+    job.delete()  # nobody took it: don't leave it for a worker that starts later
+    raise click.ClickException(f"no worker answered within {timeout}s")

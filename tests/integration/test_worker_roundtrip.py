@@ -54,3 +54,20 @@ def test_worker_does_not_fork_and_runs_jobs_in_app_context(app):
     worker.work(burst=True)
     assert job.return_value()["worker_pid"] == os.getpid()  # SimpleWorker: no fork per job
     assert in_context() == app.name
+
+
+def test_ping_worker_command_reports_a_live_worker_and_a_missing_one(app):
+    runner = app.test_cli_runner()
+    missing = runner.invoke(args=["ping-worker", "--timeout", "1"])
+    assert missing.exit_code != 0 and "no worker answered" in missing.output
+
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "worker", "--no-preload"],
+        env=worker_env(app), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        answered = runner.invoke(args=["ping-worker", "--timeout", "60"])
+        assert answered.exit_code == 0, answered.output
+        assert "worker answered: pid" in answered.output
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
