@@ -1,16 +1,224 @@
-"""The admin's choice of classifier plugins, as stored in the database."""
+"""The admin's choice of classifier plugins, as stored in the database.
+
+Which plugins *exist* is the registry's business (built-ins, entry points, narrowed by the
+deployment's ALLOWED_PLUGINS). Which of them are *enabled*, and which is the *default* for new
+screenings, is stored here in `plugin_settings`. A plugin without a row is enabled: a newly
+installed plugin shows up ready to choose, but never becomes the default on its own.
+
+Everything is read per call, so a change applies to the very next screening in every web and
+worker process without a restart (loaded models stay cached in the registry).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.plugin_setting import PluginSetting
-from app.plugins.registry import DEFAULT_PLUGIN
+from app.plugins.registry import DEFAULT_PLUGIN, available_plugins
+from app.security import audit
+
+
+class PluginSettingError(ValueError):
+    """An admin change that cannot be made; `str(error)` says why, `status` is the HTTP code."""
+
+    status = 409
+
+
+class UnknownPluginError(PluginSettingError):
+    status = 404
+
+
+@dataclass
+class PluginStatus:
+    """One plugin as the admin page and `flask plugins list` show it."""
+
+    name: str
+    description: str
+    version: str | None
+    available: bool
+    unavailable_reason: str | None
+    enabled: bool  # the admin's switch (unavailable plugins can't be switched)
+    is_default: bool
+    labels: list[str] = field(default_factory=list)
+    input_shape: list[int] = field(default_factory=list)
+    card: dict = field(default_factory=dict)
+    has_confusion_image: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """Enabled and able to run: may be used (and chosen as default) for new screenings."""
+        return self.enabled and self.available
+
+    @property
+    def input_size(self) -> str:
+        return "×".join(str(d) for d in self.input_shape)
+
+
+def _allowed() -> set[str] | None:
+    allowed = current_app.config.get("ALLOWED_PLUGINS")
+    return set(allowed) if allowed else None
+
+
+def _settings() -> dict[str, PluginSetting]:
+    return {row.name: row for row in db.session.scalars(select(PluginSetting))}
+
+
+def _status(name: str, plugin_class, setting: PluginSetting | None) -> PluginStatus:
+    plugin = plugin_class(current_app.config["ML_MODELS_DIR"])
+    reason = plugin.unavailable_reason()
+    try:
+        card = plugin.model_card()
+    except Exception as error:  # a third-party plugin's broken card must not break the page
+        card = {"error": f"The model card could not be read: {error}"}
+    folder = plugin.weights_dir()
+    return PluginStatus(
+        name=name,
+        description=plugin_class.description,
+        version=plugin.version,
+        available=reason is None,
+        unavailable_reason=reason,
+        enabled=setting.enabled if setting else True,
+        is_default=False,
+        labels=list(plugin.labels),
+        input_shape=list(plugin.input_shape),
+        card=card,
+        has_confusion_image=bool(folder and folder.is_dir() and any(folder.glob("confusion*.png"))),
+    )
+
+
+def _choose_default(statuses: list[PluginStatus], settings: dict[str, PluginSetting]) -> str | None:
+    usable = [status.name for status in statuses if status.usable]
+    for name in usable:
+        if settings.get(name) is not None and settings[name].is_default:
+            return name
+    if DEFAULT_PLUGIN in usable:
+        return DEFAULT_PLUGIN
+    return usable[0] if usable else None
+
+
+def list_plugins() -> list[PluginStatus]:
+    """Every plugin that exists in this deployment, with availability, switch and default."""
+    settings = _settings()
+    statuses = [_status(name, cls, settings.get(name)) for name, cls in available_plugins(_allowed()).items()]
+    default = _choose_default(statuses, settings)
+    for status in statuses:
+        status.is_default = status.name == default
+    return statuses
+
+
+def usable_plugin_names() -> list[str]:
+    """Names of the plugins a new screening may use (enabled and available)."""
+    return [status.name for status in list_plugins() if status.usable]
 
 
 def default_plugin_name() -> str:
-    """The plugin new screenings use: the admin's default, or the built-in default."""
-    chosen = db.session.scalar(
-        select(PluginSetting.name).where(PluginSetting.is_default, PluginSetting.enabled))
-    return chosen or DEFAULT_PLUGIN
+    """The plugin new screenings use: the admin's default if it is usable, else a usable fallback."""
+    settings = _settings()
+    classes = available_plugins(_allowed())
+    chosen = next((name for name, row in settings.items() if row.is_default and row.enabled), None)
+    candidates = [chosen, DEFAULT_PLUGIN, *classes]
+    models_dir = current_app.config["ML_MODELS_DIR"]
+    for name in candidates:
+        if name is None or name not in classes:
+            continue
+        setting = settings.get(name)
+        if (setting is None or setting.enabled) and classes[name](models_dir).available():
+            return name
+    return DEFAULT_PLUGIN
+
+
+def _find(name: str) -> tuple[list[PluginStatus], PluginStatus]:
+    statuses = list_plugins()
+    for status in statuses:
+        if status.name == name:
+            return statuses, status
+    raise UnknownPluginError(f"There is no classifier plugin called {name!r} in this deployment.")
+
+
+def _row(name: str) -> PluginSetting:
+    row = db.session.get(PluginSetting, name)
+    if row is None:
+        row = PluginSetting(name=name, enabled=True, is_default=False)
+        db.session.add(row)
+    return row
+
+
+def _make_default(name: str, actor_id: int | None) -> None:
+    for row in db.session.scalars(select(PluginSetting).where(PluginSetting.is_default)):
+        if row.name != name:
+            row.is_default = False
+            row.updated_by_id = actor_id
+    row = _row(name)
+    row.is_default = True
+    row.updated_by_id = actor_id
+
+
+def enable(name: str, actor_id: int | None = None) -> PluginStatus:
+    _, status = _find(name)
+    if not status.available:
+        raise PluginSettingError(f"{name} cannot be enabled: {status.unavailable_reason}")
+    if status.enabled:
+        raise PluginSettingError(f"{name} is already enabled.")
+    row = _row(name)
+    row.enabled = True
+    row.updated_by_id = actor_id
+    audit.record("plugin.enable", actor_id=actor_id, target=f"plugin:{name}")
+    db.session.commit()
+    return _find(name)[1]
+
+
+def disable(name: str, actor_id: int | None = None) -> PluginStatus:
+    """Disable a plugin; if it was the default, the first other usable plugin takes over."""
+    statuses, status = _find(name)
+    if not status.available:
+        raise PluginSettingError(
+            f"{name} is unavailable, so there is nothing to disable: {status.unavailable_reason}")
+    if not status.enabled:
+        raise PluginSettingError(f"{name} is already disabled.")
+    others = [other.name for other in statuses if other.usable and other.name != name]
+    if not others:
+        raise PluginSettingError(f"{name} is the last enabled plugin; at least one must stay enabled.")
+    row = _row(name)
+    row.enabled = False
+    row.updated_by_id = actor_id
+    details: dict = {}
+    if status.is_default:
+        row.is_default = False
+        successor = DEFAULT_PLUGIN if DEFAULT_PLUGIN in others else others[0]
+        _make_default(successor, actor_id)
+        details["new_default"] = successor
+    audit.record("plugin.disable", actor_id=actor_id, target=f"plugin:{name}", details=details)
+    db.session.commit()
+    return _find(name)[1]
+
+
+def set_default(name: str, actor_id: int | None = None) -> PluginStatus:
+    statuses, status = _find(name)
+    if not status.available:
+        raise PluginSettingError(f"{name} cannot be the default: {status.unavailable_reason}")
+    if not status.enabled:
+        raise PluginSettingError(f"{name} is disabled; enable it before making it the default.")
+    if status.is_default:
+        raise PluginSettingError(f"{name} is already the default.")
+    previous = next((other.name for other in statuses if other.is_default), None)
+    _make_default(name, actor_id)
+    audit.record("plugin.set_default", actor_id=actor_id, target=f"plugin:{name}",
+                 details={"previous": previous})
+    db.session.commit()
+    return _find(name)[1]
+
+
+def confusion_matrix_file(name: str):
+    """The confusion-matrix PNG the trainer or evaluator left beside the weights, if any."""
+    classes = available_plugins(_allowed())
+    if name not in classes:
+        return None
+    folder = classes[name](current_app.config["ML_MODELS_DIR"]).weights_dir()
+    if folder is None or not folder.is_dir():
+        return None
+    images = sorted(folder.glob("confusion*.png"))
+    return images[0] if images else None

@@ -1,14 +1,268 @@
-"""The admin console. Admins manage the platform; they never see clinical content."""
+"""The admin console. Admins manage the platform; they never see clinical content.
 
-from flask import render_template
+Every view here is wrapped in `role_required(Role.ADMIN)` (tests walk the URL map to prove it).
+Actions are POSTs with a CSRF token; a refused action answers with its 4xx status and says why
+(an htmx request gets the message in the page's message area, a plain form the page again).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.models.user import Role
+from app.blueprints.admin.forms import (
+    ActionForm,
+    AuditFilterForm,
+    DoctorFilterForm,
+    ReasonForm,
+    UserSearchForm,
+)
+from app.blueprints.htmx import is_htmx, render_page_or_fragment
+from app.models.user import Role, VerificationStatus
+from app.security import audit
 from app.security.policy import role_required
-from app.services import platform_stats
+from app.services import admin_doctors, admin_users, audit_log, platform_stats, plugin_settings, queue_health
+
+admin_only = role_required(Role.ADMIN)
+
+
+class _BadInput(ValueError):
+    status = 400
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int) if request.args.get("page", "1").isdigit() else 1
+
+
+def _refuse(error: Exception, page):
+    """A refused action: htmx gets the error fragment, a plain form the page with a flash."""
+    status = getattr(error, "status", 409)
+    if is_htmx():
+        abort(status, description=str(error))
+    flash(str(error), "error")
+    return page(), status
 
 
 @bp.get("/")
-@role_required(Role.ADMIN)
+@admin_only
 def index():
-    return render_template("admin/index.html", stats=platform_stats.overview())
+    return render_template("admin/index.html", stats=platform_stats.overview(),
+                           doctor_counts=admin_doctors.status_counts())
+
+
+# --- Classifier plugins -------------------------------------------------------------------
+
+def _plugins_page(message: str | None = None):
+    return render_page_or_fragment("admin/plugins.html", "admin/partials/plugin_list.html",
+                                   plugins=plugin_settings.list_plugins(), form=ActionForm(), message=message)
+
+
+@bp.get("/plugins")
+@admin_only
+def plugins():
+    return _plugins_page()
+
+
+def _change_plugin(change, name: str, done: str, tell_default: bool = False):
+    try:
+        change(name, actor_id=current_user.id)
+    except plugin_settings.PluginSettingError as error:
+        return _refuse(error, _plugins_page)
+    if tell_default:
+        done += f" New screenings use {plugin_settings.default_plugin_name()}."
+    if is_htmx():
+        return _plugins_page(message=done)
+    flash(done, "success")
+    return redirect(url_for("admin.plugins"))
+
+
+@bp.post("/plugins/<name>/enable")
+@admin_only
+def enable_plugin(name: str):
+    return _change_plugin(plugin_settings.enable, name, f"{name} is enabled.")
+
+
+@bp.post("/plugins/<name>/disable")
+@admin_only
+def disable_plugin(name: str):
+    return _change_plugin(plugin_settings.disable, name, f"{name} is disabled.", tell_default=True)
+
+
+@bp.post("/plugins/<name>/default")
+@admin_only
+def set_default_plugin(name: str):
+    return _change_plugin(plugin_settings.set_default, name,
+                          f"{name} is now the default for new screenings.")
+
+
+@bp.get("/plugins/<name>/confusion-matrix.png")
+@admin_only
+def plugin_confusion_matrix(name: str):
+    path = plugin_settings.confusion_matrix_file(name)
+    if path is None:
+        abort(404, description="This plugin has no confusion-matrix image.")
+    return send_file(path, mimetype="image/png", max_age=0)
+
+
+# --- Doctors ------------------------------------------------------------------------------
+
+def _doctors_page():
+    filters = DoctorFilterForm(request.args)
+    wanted = filters.status.data if filters.validate() else VerificationStatus.PENDING.value
+    status = None if wanted == "all" else VerificationStatus(wanted or VerificationStatus.PENDING.value)
+    return render_template("admin/doctors.html", filters=filters, status=status,
+                           doctors=admin_doctors.list_doctors(status), counts=admin_doctors.status_counts(),
+                           form=ActionForm(), reason_form=ReasonForm())
+
+
+@bp.get("/doctors")
+@admin_only
+def doctors():
+    return _doctors_page()
+
+
+def _back_to_doctors():
+    return redirect(url_for("admin.doctors", status=request.args.get("status") or None))
+
+
+@bp.post("/doctors/<int:user_id>/verify")
+@admin_only
+def verify_doctor(user_id: int):
+    try:
+        profile = admin_doctors.verify(user_id, current_user)
+    except admin_doctors.DoctorVerificationError as error:
+        return _refuse(error, _doctors_page)
+    flash(f"Dr {profile.full_name} is verified and now appears in the doctor directory.", "success")
+    return _back_to_doctors()
+
+
+def _close_doctor(user_id: int, change, done: str):
+    form = ReasonForm()
+    if not form.validate():
+        reason_error = "; ".join(form.reason.errors) or "Give a reason: the doctor will see it."
+        return _refuse(_BadInput(reason_error), _doctors_page)
+    try:
+        profile = change(user_id, current_user, form.reason.data)
+    except admin_doctors.DoctorVerificationError as error:
+        return _refuse(error, _doctors_page)
+    flash(done.format(name=profile.full_name), "success")
+    return _back_to_doctors()
+
+
+@bp.post("/doctors/<int:user_id>/reject")
+@admin_only
+def reject_doctor(user_id: int):
+    return _close_doctor(user_id, admin_doctors.reject, "The application of Dr {name} was rejected.")
+
+
+@bp.post("/doctors/<int:user_id>/revoke")
+@admin_only
+def revoke_doctor(user_id: int):
+    return _close_doctor(user_id, admin_doctors.revoke,
+                         "The verification of Dr {name} was revoked; their access to patients has ended.")
+
+
+# --- Users --------------------------------------------------------------------------------
+
+def _users_page():
+    filters = UserSearchForm(request.args)
+    filters.validate()
+    role = Role(filters.role.data) if filters.role.data in {r.value for r in Role} else None
+    active = {"active": True, "inactive": False}.get(filters.status.data or "")
+    results = admin_users.search(email=filters.email.data, role=role, active=active, page=_page_number())
+    return render_template("admin/users.html", filters=filters, results=results, form=ActionForm(),
+                           query_args={k: v for k, v in request.args.items() if k != "page" and v})
+
+
+@bp.get("/users")
+@admin_only
+def users():
+    return _users_page()
+
+
+def _change_user(change, user_id: int, done: str):
+    try:
+        user = change(user_id, current_user)
+    except admin_users.UserAdminError as error:
+        return _refuse(error, _users_page)
+    flash(done.format(email=user.email), "success")
+    return redirect(_same_search(url_for("admin.users")))
+
+
+def _same_search(page: str) -> str:
+    """Back to the search the admin came from (same host and page only), or the plain page."""
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc == request.host and came_from.path == page:
+        return f"{page}?{came_from.query}" if came_from.query else page
+    return page
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_only
+def deactivate_user(user_id: int):
+    return _change_user(admin_users.deactivate, user_id, "{email} is deactivated; their sessions have ended.")
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_only
+def reactivate_user(user_id: int):
+    return _change_user(admin_users.reactivate, user_id, "{email} is active again.")
+
+
+@bp.post("/users/<int:user_id>/reset-second-factor")
+@admin_only
+def reset_second_factor(user_id: int):
+    return _change_user(admin_users.reset_second_factor, user_id,
+                        "The second factor of {email} was removed and their sessions ended; "
+                        "they enrol a new one at their next log-in.")
+
+
+# --- Audit trail --------------------------------------------------------------------------
+
+@bp.get("/audit")
+@admin_only
+def audit_trail():
+    filters = AuditFilterForm(request.args)
+    filters.action.choices = [("", "Any action")] + [(a, a) for a in audit_log.actions()]
+    valid = filters.validate()
+    criteria = audit_log.AuditFilter(
+        actor=filters.actor.data, patient=filters.patient.data, action=filters.action.data or None,
+        since=filters.since.data if valid else None, until=filters.until.data if valid else None)
+    results = audit_log.search(criteria, page=_page_number())
+    return render_template("admin/audit.html", filters=filters, results=results,
+                           emails=audit_log.emails_for(results.items),
+                           query_args={k: v for k, v in request.args.items() if k != "page" and v})
+
+
+@bp.get("/audit/verify")
+@admin_only
+def audit_verify():
+    broken = audit.verify_chain()
+    return render_template("admin/audit_verify.html", broken=broken)
+
+
+# --- Queue and workers --------------------------------------------------------------------
+
+def _queue_page():
+    return render_page_or_fragment("admin/queue.html", "admin/partials/queue_status.html",
+                                   health=queue_health.health(), form=ActionForm())
+
+
+@bp.get("/queue")
+@admin_only
+def queue():
+    return _queue_page()
+
+
+@bp.post("/queue/failed/<job_id>/retry")
+@admin_only
+def retry_job(job_id: str):
+    try:
+        queue_health.retry_failed(job_id, actor_id=current_user.id)
+    except queue_health.QueueError as error:
+        return _refuse(error, _queue_page)
+    flash(f"Job {job_id} is back on the queue.", "success")
+    return redirect(url_for("admin.queue"))

@@ -1,0 +1,71 @@
+"""Reading the audit trail for the admin console (writing and verifying: app/security/audit.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.audit import AuditEvent
+from app.models.user import User
+from app.services.accounts import find_user
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None  # an e-mail address or a user id
+    patient: str | None = None  # an e-mail address or a user id
+    action: str | None = None  # exact action, or a prefix ending in "." (e.g. "doctor.")
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+
+def _user_id(value: str | None) -> int | None:
+    """The id a filter value names; -1 (matches nothing) for an unknown e-mail."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    user = find_user(value)
+    return user.id if user else -1
+
+
+def search(criteria: AuditFilter, page: int = 1, per_page: int = PER_PAGE) -> Pagination:
+    """Events matching the filter, newest first."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    actor_id = _user_id(criteria.actor)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    patient_id = _user_id(criteria.patient)
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if criteria.action:
+        if criteria.action.endswith("."):
+            query = query.where(AuditEvent.action.startswith(criteria.action, autoescape=True))
+        else:
+            query = query.where(AuditEvent.action == criteria.action)
+    if criteria.since:
+        query = query.where(AuditEvent.created_at >= datetime.combine(criteria.since, time.min))
+    if criteria.until:
+        day_after = datetime.combine(criteria.until + timedelta(days=1), time.min)
+        query = query.where(AuditEvent.created_at < day_after)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def actions() -> list[str]:
+    """Every action that occurs in the trail, for the filter's choices."""
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def emails_for(events) -> dict[int, str]:
+    """E-mail addresses of the actors and patients of some events (deleted accounts are absent)."""
+    ids = {e.actor_id for e in events if e.actor_id} | {e.patient_id for e in events if e.patient_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
