@@ -136,6 +136,8 @@ class Config:
     FOLLOWUP_GRACE_DAYS = _env_int("FOLLOWUP_GRACE_DAYS", 3)
     # A chat message still unread after this long is notified (in-app + e-mail).
     MESSAGE_EMAIL_DELAY_SECONDS = _env_int("MESSAGE_EMAIL_DELAY_SECONDS", 300)
+    # Safety-net sweep in the worker: lost follow-up reminders, e-mails never queued (0: off).
+    CARE_SWEEP_SECONDS = _env_int("CARE_SWEEP_SECONDS", 900)
 
 
 class DevelopmentConfig(Config):

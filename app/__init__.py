@@ -82,12 +82,18 @@ def _limits_storage_uri(redis_url: str) -> str:
 def register_blueprints(app: Flask) -> None:
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.consultations import bp as consultations_bp
     from app.blueprints.home import bp as home_bp
     from app.blueprints.navigation import register as register_navigation
+    from app.blueprints.reports import bp as reports_bp
+    from app.blueprints.screening import bp as screening_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(screening_bp)  # /screenings/... and /api/v1/screenings/...
+    app.register_blueprint(consultations_bp)  # /doctors, /consultations/..., /notifications
+    app.register_blueprint(reports_bp)  # /reports/..., /patient/history
     register_navigation(app)
 
 

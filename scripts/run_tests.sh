@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # The whole MoodLens test suite (called by `make test` and, through it, by .ci/run).
-# Browser tests need Debian's Chromium; install it when it is missing and we may.
+# Browser tests need Debian's Chromium, and the report test reads PDFs with pdftotext
+# (poppler-utils): install them when they are missing and we may.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" = none ]; then
-    echo "Browser tests need Debian's chromium: run 'sudo apt-get install -y chromium' once." >&2
+    echo "The tests need Debian's ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}' once." >&2
     exit 2
   fi
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
-    || { echo "Could not install chromium." >&2; exit 2; }
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { echo "Could not install ${missing[*]}." >&2; exit 2; }
 fi
 
 mkdir -p test-artifacts

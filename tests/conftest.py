@@ -14,7 +14,7 @@ from pathlib import Path
 import pyotp
 import pytest
 import redis as redis_lib
-from flask import g
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -62,6 +62,17 @@ def make_config(tmp_path: Path, redis_url: str, **overrides) -> type[TestConfig]
     return type("PerTestConfig", (TestConfig,), attributes)
 
 
+class RequestIsolatedClient(FlaskClient):
+    """The `app` fixture keeps an app context pushed, and Flask reuses it for requests, so `g`
+    would outlive a request (cached CSRF token, cached login). In production every request
+    gets a fresh `g`; this client restores that."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():  # outside one, each request gets its own context anyway
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app_factory(tmp_path, redis_url):
     """Build an app with config overrides; its schema is created and dropped around the test."""
@@ -71,6 +82,7 @@ def app_factory(tmp_path, redis_url):
 
     def build(**overrides):
         app = create_app(make_config(tmp_path, redis_url, **overrides))
+        app.test_client_class = RequestIsolatedClient
         with app.app_context():
             db.drop_all()
             db.create_all()
@@ -93,19 +105,8 @@ def app(app_factory, redis_url):
         yield app
 
 
-class RequestIsolatedClient(FlaskClient):
-    """The `app` fixture keeps an app context pushed, and Flask reuses it for requests, so `g`
-    would outlive a request (cached CSRF token, cached login). In production every request
-    gets a fresh `g`; this client restores that."""
-
-    def open(self, *args, **kwargs):
-        g.__dict__.clear()
-        return super().open(*args, **kwargs)
-
-
 @pytest.fixture
 def client(app):
-    app.test_client_class = RequestIsolatedClient
     return app.test_client()
 
 

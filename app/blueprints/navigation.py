@@ -23,9 +23,26 @@ class NavEntry:
     badge: Callable[[object], int] | None = None  # e.g. unread counts, given the current user
 
 
+def _unread_messages(user) -> int:
+    from app.services.chat import unread_count
+
+    return unread_count(user)
+
+
+def _unread_notifications(user) -> int:
+    from app.services.notifications import unread_count
+
+    return unread_count(user)
+
+
 ENTRIES: list[NavEntry] = [
     NavEntry("Home", "home.patient", (Role.PATIENT,)),
+    NavEntry("Screenings", "screening.history", (Role.PATIENT,)),
     NavEntry("Home", "home.doctor", (Role.DOCTOR,)),
+    NavEntry("Doctors", "consultations.doctor_directory", (Role.PATIENT,)),
+    NavEntry("Consultations", "consultations.index", (Role.PATIENT, Role.DOCTOR), badge=_unread_messages),
+    NavEntry("Notifications", "consultations.notifications_page", (Role.PATIENT, Role.DOCTOR),
+             badge=_unread_notifications),
     NavEntry("Admin", "admin.index", (Role.ADMIN,)),
 ]
 

@@ -4,12 +4,16 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.commands.audit import audit_cli
     from app.commands.demo import demo_cli
     from app.commands.ml import ml_cli
+    from app.commands.plugins import plugins_cli
     from app.commands.serve import serve_command
     from app.commands.users import users_cli
     from app.commands.worker import ping_worker_command, worker_command
 
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(plugins_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)

@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.jobs import periodic
 from app.jobs.queue import get_queue, get_redis
 from app.jobs.worker import MoodLensWorker
 
@@ -20,6 +21,9 @@ def worker_command(burst: bool, name: str | None, preload: bool) -> None:
         from app.jobs.resources import preload as preload_resources
 
         preload_resources(app)
+    # Sweeps (pending screenings, lost jobs, reminders) run on this worker's scheduler; a fresh
+    # or wiped Redis has none scheduled until someone asks.
+    periodic.ensure_all_scheduled()
     worker = MoodLensWorker([get_queue()], connection=get_redis(), name=name, app=app)
     worker.work(burst=burst, logging_level="INFO", with_scheduler=True)
 

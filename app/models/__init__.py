@@ -1,16 +1,39 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from app.models.audit import AuditEvent
+from app.models.care import (
+    ChatMessage,
+    Consultation,
+    ConsultationStatus,
+    Diagnosis,
+    Notification,
+    Report,
+    ScreeningRequest,
+    ScreeningShare,
+)
 from app.models.plugin_setting import PluginSetting
+from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
 from app.models.user import ConsentRecord, DoctorProfile, PatientProfile, Role, User, VerificationStatus
 
 __all__ = [
     "AuditEvent",
+    "ChatMessage",
+    "Consultation",
+    "ConsultationStatus",
+    "Diagnosis",
+    "Notification",
+    "Report",
+    "ScreeningRequest",
+    "ScreeningShare",
     "ConsentRecord",
     "DoctorProfile",
     "PatientProfile",
     "PluginSetting",
     "Role",
+    "Screening",
+    "ScreeningFrame",
+    "ScreeningKind",
+    "ScreeningStatus",
     "User",
     "VerificationStatus",
 ]

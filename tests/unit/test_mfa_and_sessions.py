@@ -109,9 +109,6 @@ def test_login_rotates_the_session(client, patient):
 
 
 def test_logout_everywhere_ends_other_sessions(app, patient):
-    from tests.conftest import RequestIsolatedClient
-
-    app.test_client_class = RequestIsolatedClient
     laptop, phone = app.test_client(), app.test_client()
     login(laptop, patient)
     login(phone, patient)

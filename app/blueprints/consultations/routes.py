@@ -1,0 +1,364 @@
+"""Routes of the care loop. Access goes through app.security.policy; work through services."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.blueprints.consultations import bp
+from app.blueprints.consultations.forms import (
+    DeclineForm,
+    DiagnosisForm,
+    MessageForm,
+    ReportForm,
+    RequestForm,
+)
+from app.blueprints.htmx import is_htmx
+from app.extensions import db
+from app.ml.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
+from app.models.care import Consultation, ConsultationStatus
+from app.models.screening import Screening
+from app.models.user import Role
+from app.security import audit
+from app.security.policy import (
+    consultation_visible_to,
+    doctor_treats,
+    role_required,
+    screening_visible_to,
+)
+from app.services import chat, consultations, diagnoses, directory, followups, notifications, reports
+from app.services.consultations import CareError
+
+FIRST_AVAILABLE = "any"
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """A link into another area, or None while that area is not installed."""
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
+def fail(error: CareError):
+    abort(error.status, description=error.message)
+
+
+def load_consultation(consultation_id: int) -> Consultation:
+    """The consultation if this user may see it; 404 otherwise (no hint that it exists)."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or not consultation_visible_to(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def treating(consultation_id: int) -> Consultation:
+    consultation = load_consultation(consultation_id)
+    if not doctor_treats(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def audit_view(consultation: Consultation, target: str) -> None:
+    if current_user.role is Role.DOCTOR:
+        audit.record("patient_data.view", actor_id=current_user.id, patient_id=consultation.patient_id,
+                     target=target)
+        db.session.commit()
+
+
+# --- Directory and requests ---------------------------------------------------------------
+
+@bp.get("/doctors")
+@login_required
+def doctor_directory():
+    language, specialty = request.args.get("language", ""), request.args.get("specialty", "")
+    return render_template("consultations/directory.html",
+                           doctors=directory.list_doctors(language or None, specialty or None),
+                           options=directory.filter_options(), language=language, specialty=specialty)
+
+
+def _request_form() -> RequestForm:
+    form = RequestForm()
+    form.doctor.choices = [(FIRST_AVAILABLE, "First available doctor")] + [
+        (str(d.user_id), f"Dr {d.full_name} — {d.specialty}") for d in directory.list_doctors()
+        if d.accepting_patients]
+    form.screenings.choices = [
+        (s.id, f"{s.created_at:%Y-%m-%d %H:%M} — {s.kind.value}, PHQ-9 {s.phq9_total}")
+        for s in consultations.shareable_screenings(current_user.id)]
+    return form
+
+
+@bp.route("/consultations/new", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def new_consultation():
+    form = _request_form()
+    if request.method == "GET":
+        form.doctor.data = request.args.get("doctor", FIRST_AVAILABLE)
+        wanted = request.args.get("screening", type=int)
+        if wanted is not None:
+            if wanted not in {choice for choice, _ in form.screenings.choices}:
+                abort(404)
+            form.screenings.data = [wanted]
+        return render_template("consultations/new.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("consultations/new.html", form=form), 400
+    doctor_id = None if form.doctor.data == FIRST_AVAILABLE else int(form.doctor.data)
+    try:
+        consultation = consultations.request_consultation(current_user, doctor_id, form.screenings.data or [],
+                                                          form.message.data or "")
+    except CareError as error:
+        if error.status == 409:
+            flash(error.message, "error")
+            return render_template("consultations/new.html", form=form), 409
+        fail(error)
+    flash("Your request was sent. You will be notified when the doctor answers.", "success")
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+
+
+@bp.get("/consultations")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def index():
+    return render_template("consultations/index.html",
+                           consultations=consultations.consultations_of(current_user),
+                           unread=chat.unread_by_consultation(current_user))
+
+
+# --- One consultation ----------------------------------------------------------------------
+
+@bp.get("/consultations/<int:consultation_id>")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def detail(consultation_id: int):
+    consultation = load_consultation(consultation_id)
+    is_doctor = current_user.role is Role.DOCTOR
+    if not is_doctor:
+        followups.link_new_screenings(current_user.id)
+    audit_view(consultation, f"consultation:{consultation.id}")
+    treats = is_doctor and doctor_treats(current_user, consultation)
+    chat.mark_read(current_user, consultation)
+    shareable = [] if is_doctor else [
+        s for s in consultations.shareable_screenings(current_user.id)
+        if s.id not in {share.screening_id for share in consultation.active_shares}]
+    return render_template(
+        "consultations/detail.html", consultation=consultation, is_doctor=is_doctor, treats=treats,
+        screenings=consultations.shared_screenings(consultation) if treats or not is_doctor else [],
+        shareable=shareable, messages=chat.messages(consultation),
+        message_form=MessageForm(), decline_form=DeclineForm(), report_form=ReportForm(),
+        followup=followups.next_followup(consultation),
+        reports=reports.reports_for(consultation, include_drafts=treats),
+        severity_label=diagnoses.severity_label, plan_labels=diagnoses.PLAN_LABELS,
+        plan_plain=diagnoses.PLAN_PLAIN, recommended_action=diagnoses.recommended_action)
+
+
+@bp.post("/consultations/<int:consultation_id>/accept")
+@role_required(Role.DOCTOR)
+def accept(consultation_id: int):
+    consultation = load_consultation(consultation_id)
+    try:
+        consultations.accept(current_user, consultation)
+    except CareError as error:
+        fail(error)
+    flash("Consultation accepted. You can now see the shared screenings and chat with the patient.",
+          "success")
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/decline")
+@role_required(Role.DOCTOR)
+def decline(consultation_id: int):
+    consultation = load_consultation(consultation_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
+    try:
+        consultations.decline(current_user, consultation, form.reason.data)
+    except CareError as error:
+        fail(error)
+    flash("Request declined; the patient sees your reason.", "info")
+    return redirect(url_for("home.doctor"))
+
+
+@bp.post("/consultations/<int:consultation_id>/close")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def close(consultation_id: int):
+    consultation = load_consultation(consultation_id)
+    try:
+        consultations.close(current_user, consultation)
+    except CareError as error:
+        fail(error)
+    flash("Consultation closed. Its record stays available.", "info")
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/share")
+@role_required(Role.PATIENT)
+def share(consultation_id: int):
+    consultation = load_consultation(consultation_id)
+    screening_id = request.form.get("screening_id", type=int)
+    if screening_id is None:
+        abort(400, description="Choose a screening to share.")
+    try:
+        consultations.share_screening(current_user, consultation, screening_id)
+    except CareError as error:
+        fail(error)
+    flash("Screening shared with your doctor.", "success")
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/shares/<int:share_id>/revoke")
+@role_required(Role.PATIENT)
+def revoke(consultation_id: int, share_id: int):
+    consultation = load_consultation(consultation_id)
+    try:
+        consultations.revoke_share(current_user, consultation, share_id)
+    except CareError as error:
+        fail(error)
+    flash("Sharing stopped: the doctor can no longer see that screening.", "info")
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+
+
+# --- Chat ---------------------------------------------------------------------------------
+
+def _chat_fragment(consultation: Consultation, status: int = 200):
+    chat.mark_read(current_user, consultation)
+    return render_template("partials/care_chat_log.html", consultation=consultation,
+                           messages=chat.messages(consultation)), status
+
+
+@bp.get("/consultations/<int:consultation_id>/messages")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def messages(consultation_id: int):
+    consultation = load_consultation(consultation_id)
+    if not is_htmx():
+        return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return _chat_fragment(consultation)
+
+
+@bp.post("/consultations/<int:consultation_id>/messages")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def post_message(consultation_id: int):
+    consultation = load_consultation(consultation_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
+    try:
+        chat.post_message(current_user, consultation, form.body.data)
+    except CareError as error:
+        fail(error)
+    if is_htmx():
+        return _chat_fragment(consultation)
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#chat")
+
+
+@bp.post("/consultations/<int:consultation_id>/screening-request")
+@role_required(Role.DOCTOR)
+def request_screening(consultation_id: int):
+    consultation = treating(consultation_id)
+    try:
+        chat.request_screening(current_user, consultation)
+    except CareError as error:
+        fail(error)
+    flash("The patient was asked to take a new screening.", "success")
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+
+
+# --- Shared screenings (doctor's view) ----------------------------------------------------
+
+@bp.get("/consultations/<int:consultation_id>/screenings/<int:screening_id>")
+@role_required(Role.DOCTOR)
+def shared_screening(consultation_id: int, screening_id: int):
+    consultation = treating(consultation_id)
+    screening = db.session.get(Screening, screening_id)
+    if (screening is None or screening.patient_id != consultation.patient_id
+            or not screening_visible_to(current_user, screening)):
+        abort(404)
+    audit_view(consultation, f"screening:{screening.id}")
+    return render_template("consultations/screening.html", consultation=consultation, screening=screening,
+                           items=list(zip(PHQ9_ITEMS, screening.phq9_answers or [], strict=False)),
+                           answer_options=ANSWER_OPTIONS, severity_label=diagnoses.severity_label,
+                           full_result_url=optional_url("screening.detail", screening_id=screening.id))
+
+
+# --- Diagnosis ----------------------------------------------------------------------------
+
+def _diagnosis_form(consultation: Consultation) -> DiagnosisForm:
+    form = DiagnosisForm()
+    form.severity.choices = [("", "—")] + [(band.key, f"{band.label} ({band.low}–{band.high})")
+                                           for band in BANDS]
+    return form
+
+
+@bp.route("/consultations/<int:consultation_id>/diagnosis", methods=["GET", "POST"])
+@role_required(Role.DOCTOR)
+def diagnosis(consultation_id: int):
+    consultation = treating(consultation_id)
+    band = diagnoses.latest_band(consultation)
+    form = _diagnosis_form(consultation)
+    context = dict(consultation=consultation, band=band, severity_label=diagnoses.severity_label,
+                   plan_labels=diagnoses.PLAN_LABELS,
+                   min_days=current_app.config["FOLLOWUP_MIN_DAYS"],
+                   max_days=current_app.config["FOLLOWUP_MAX_DAYS"])
+    if request.method == "GET":
+        audit_view(consultation, f"diagnosis:{consultation.id}")
+        current = consultation.current_diagnosis
+        form.severity.data = (current.severity if current and current.severity else band) or ""
+        form.followup_interval_days.data = (current.followup_interval_days if current and current.confirmed
+                                            else current_app.config["FOLLOWUP_DEFAULT_DAYS"])
+        if current is not None:
+            form.outcome.data = current.outcome.value
+            form.plan.data = current.plan.value if current.plan else ""
+            form.plan_details.data = current.plan_details
+        return render_template("consultations/diagnosis.html", form=form, **context)
+    if consultation.status is not ConsultationStatus.ACCEPTED:
+        abort(409, description="A diagnosis can be recorded only in an accepted, open consultation.")
+    if form.validate_on_submit():
+        data = diagnoses.DiagnosisInput(
+            outcome=form.outcome.data, severity=form.severity.data or None,
+            override_reason=form.override_reason.data or "", notes=form.notes.data or "",
+            plan=form.plan.data or None, plan_details=form.plan_details.data or "",
+            followup_interval_days=form.followup_interval_days.data)
+        errors = diagnoses.validate(data, band)
+        if not errors:
+            try:
+                diagnoses.record(current_user, consultation, data)
+            except CareError as error:
+                fail(error)
+            flash("Diagnosis recorded. The patient sees the outcome and plan.", "success")
+            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+        for name, message in errors.items():
+            getattr(form, name).errors = [*getattr(form, name).errors, message]
+    return render_template("consultations/diagnosis.html", form=form, **context), 400
+
+
+# --- Home panels and notifications (htmx fragments) ---------------------------------------
+
+@bp.get("/care/panels/doctor")
+@role_required(Role.DOCTOR)
+def doctor_panel():
+    if not current_user.is_verified_doctor:
+        abort(404)
+    return render_template("partials/care_doctor_panel.html",
+                           inbox=consultations.doctor_inbox(current_user.id),
+                           active=followups.active_consultations(doctor_id=current_user.id),
+                           watch=followups.doctor_watchlist(current_user.id),
+                           unread=chat.unread_by_consultation(current_user))
+
+
+@bp.get("/care/panels/patient")
+@role_required(Role.PATIENT)
+def patient_panel():
+    return render_template("partials/care_patient_panel.html",
+                           tasks=followups.patient_tasks(current_user.id),
+                           consultations=consultations.consultations_of(current_user),
+                           unread=chat.unread_by_consultation(current_user),
+                           new_screening_url=optional_url("screening.new"))
+
+
+@bp.get("/notifications")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def notifications_page():
+    items = notifications.recent(current_user)
+    return render_template("consultations/notifications.html", items=items)
+
+
+@bp.post("/notifications/read")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def notifications_read():
+    notifications.mark_all_read(current_user)
+    return redirect(url_for("consultations.notifications_page"))

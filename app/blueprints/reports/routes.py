@@ -1,0 +1,98 @@
+"""Reports (drafted and finalised by the treating doctor) as HTML and PDF, and the patient's history."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.blueprints.consultations.forms import ReportForm
+from app.blueprints.consultations.routes import audit_view, fail, treating
+from app.blueprints.reports import bp
+from app.extensions import db
+from app.models.care import Report, ReportStatus
+from app.models.user import Role
+from app.security.policy import report_visible_to, role_required
+from app.services import reports
+from app.services.consultations import CareError
+
+
+def load_report(report_id: int) -> Report:
+    report = db.session.get(Report, report_id)
+    if report is None or not report_visible_to(current_user, report):
+        abort(404)
+    return report
+
+
+def _editable(report: Report) -> Report:
+    if current_user.role is not Role.DOCTOR:
+        abort(404)
+    return report
+
+
+@bp.post("/consultations/<int:consultation_id>/reports")
+@role_required(Role.DOCTOR)
+def create(consultation_id: int):
+    consultation = treating(consultation_id)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
+    try:
+        report = reports.create(current_user, consultation, form.period_start.data, form.period_end.data,
+                                form.comments.data or "")
+    except CareError as error:
+        fail(error)
+    flash("Draft report created. Review it, then finalise it for the patient.", "success")
+    return redirect(url_for("reports.show", report_id=report.id))
+
+
+@bp.get("/reports/<int:report_id>")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def show(report_id: int):
+    report = load_report(report_id)
+    audit_view(report.consultation, f"report:{report.id}")
+    form = ReportForm(comments=report.comments)
+    return render_template("reports/report.html", form=form, **reports.content(report))
+
+
+@bp.post("/reports/<int:report_id>")
+@role_required(Role.DOCTOR)
+def update(report_id: int):
+    report = _editable(load_report(report_id))
+    form = ReportForm()
+    if not form.validate_on_submit():
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
+    try:
+        reports.update_comments(current_user, report, form.comments.data or "")
+    except CareError as error:
+        fail(error)
+    flash("Comments saved.", "success")
+    return redirect(url_for("reports.show", report_id=report.id))
+
+
+@bp.post("/reports/<int:report_id>/finalise")
+@role_required(Role.DOCTOR)
+def finalise(report_id: int):
+    report = _editable(load_report(report_id))
+    reports.finalise(current_user, report)
+    flash("Report finalised; the patient can now read it.", "success")
+    return redirect(url_for("reports.show", report_id=report.id))
+
+
+@bp.get("/reports/<int:report_id>.pdf")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def pdf(report_id: int):
+    report = load_report(report_id)
+    audit_view(report.consultation, f"report:{report.id}:pdf")
+    html = render_template("reports/report_pdf.html", **reports.content(report))
+    response = make_response(reports.render_pdf(html, base_url=request.url_root))
+    response.headers["Content-Type"] = "application/pdf"
+    state = "draft-" if report.status is ReportStatus.DRAFT else ""
+    response.headers["Content-Disposition"] = f'attachment; filename="moodlens-report-{state}{report.id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/patient/history")
+@role_required(Role.PATIENT)
+def patient_history():
+    return render_template("reports/history.html", **reports.patient_history(current_user))

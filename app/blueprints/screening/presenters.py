@@ -1,0 +1,166 @@
+"""Turning a screening row into what its templates draw (chart geometry, labels, flags).
+
+Charts are server-rendered SVG: the CSP forbids inline styles, SVG attributes are fine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+
+from app.ml.phq9 import PHQ9_ITEMS, Phq9Result, score_phq9
+from app.ml.scoring import indicator
+from app.models.screening import Screening
+
+CHART_WIDTH = 300
+TIMELINE_WIDTH, TIMELINE_HEIGHT = 600, 120
+EMOTION_NAMES = {
+    "angry": "Anger",
+    "disgust": "Disgust",
+    "fear": "Fear",
+    "happy": "Happiness",
+    "sad": "Sadness",
+    "surprise": "Surprise",
+    "neutral": "Neutral",
+}
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float  # 0..1
+    width: float
+    y: int
+
+    @property
+    def percent(self) -> str:
+        return f"{self.value * 100:.0f}%"
+
+
+def phq9_of(screening: Screening) -> Phq9Result:
+    return score_phq9(screening.phq9_answers, screening.phq9_difficulty)
+
+
+def phq9_items(screening: Screening) -> list[tuple[str, int]]:
+    return list(zip(PHQ9_ITEMS, screening.phq9_answers, strict=True))
+
+
+def distribution_bars(distribution: dict[str, float]) -> list[Bar]:
+    ordered = sorted(distribution.items(), key=lambda item: -item[1])
+    return [
+        Bar(EMOTION_NAMES.get(name, name.title()), value, round(value * CHART_WIDTH, 1), 22 * row)
+        for row, (name, value) in enumerate(ordered)
+    ]
+
+
+def timeline(screening: Screening) -> dict | None:
+    """Per-frame indicator polylines (one per stretch with a face) and no-face ticks."""
+    frames = screening.frames
+    labels = (screening.facial_result or {}).get("plugin", {}).get("labels")
+    if not frames or not labels:
+        return None
+    duration = max(frame.t_seconds for frame in frames) or 1.0
+    segments, current, gaps = [], [], []
+    for frame in frames:
+        x = round(frame.t_seconds / duration * TIMELINE_WIDTH, 1)
+        if not frame.face_found:
+            gaps.append(x)
+            if current:
+                segments.append(current)
+                current = []
+            continue
+        value = indicator([frame.probabilities.get(label, 0.0) for label in labels], labels)
+        current.append(f"{x},{round(TIMELINE_HEIGHT - value / 100 * TIMELINE_HEIGHT, 1)}")
+    if current:
+        segments.append(current)
+    return {
+        "width": TIMELINE_WIDTH,
+        "height": TIMELINE_HEIGHT,
+        "duration": round(duration, 1),
+        "polylines": [" ".join(points) for points in segments if len(points) > 1],
+        "dots": [points[0] for points in segments if len(points) == 1],
+        "gaps": gaps,
+        "frames": len(frames),
+        "with_face": sum(f.face_found for f in frames),
+    }
+
+
+def cta_reasons(screening: Screening) -> list[str]:
+    """Why the result suggests talking to a doctor (empty: no call to action)."""
+    reasons = []
+    if screening.phq9_item9 > 0:
+        reasons.append("you told us about thoughts of death or self-harm")
+    if screening.phq9_total >= 10:
+        reasons.append("your PHQ-9 score is 10 or more")
+    threshold = current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
+    if screening.affect_indicator is not None and screening.affect_indicator >= threshold:
+        reasons.append("the facial-affect indicator is high")
+    return reasons
+
+
+# The care loop's "talk to a doctor" page (its endpoint name, whichever that area settled on).
+CONSULTATION_ENDPOINTS = ("consultations.new", "consultations.new_consultation")
+
+
+def consultation_url(screening: Screening) -> str | None:
+    """`/consultations/new?screening=<id>`, once the care-loop area is installed."""
+    for endpoint in CONSULTATION_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, screening=screening.id)
+    return None
+
+
+def facial_view(screening: Screening) -> dict:
+    result = screening.facial_result or {}
+    summary = result.get("summary") or {}
+    faces = result.get("faces") or []
+    image_size = result.get("image_size") or result.get("frame_size")
+    return {
+        "status": screening.face_status,
+        "summary": summary,
+        "bars": distribution_bars(summary.get("distribution") or {}),
+        "chart_width": CHART_WIDTH,
+        "faces": faces,
+        "image_size": image_size,
+        "timeline": timeline(screening) if screening.kind == "clip" else None,
+        "frames_decoded": result.get("frames_decoded"),
+        "frames_with_face": result.get("frames_with_face"),
+        "max_faces": result.get("max_faces_seen", len(faces)),
+        "labels": (result.get("plugin") or {}).get("labels") or [],
+    }
+
+
+def api_payload(screening: Screening) -> dict:
+    phq9 = phq9_of(screening)
+    facial = None
+    if screening.facial_result is not None:
+        facial = {
+            **screening.facial_result,
+            "indicator": screening.affect_indicator,
+            "frames": [
+                {
+                    "index": f.index,
+                    "t": f.t_seconds,
+                    "face_found": f.face_found,
+                    "box": f.box,
+                    "probabilities": f.probabilities,
+                }
+                for f in screening.frames
+            ],
+        }
+    return {
+        "id": screening.id,
+        "kind": screening.kind.value,
+        "status": screening.status.value,
+        "failure_reason": screening.failure_reason,
+        "progress": screening.progress,
+        "stage": screening.stage,
+        "created_at": screening.created_at.isoformat() + "Z",
+        "finished_at": screening.finished_at.isoformat() + "Z" if screening.finished_at else None,
+        "plugin": {"name": screening.plugin_name, "version": screening.plugin_version},
+        "urgent": screening.urgent,
+        "phq9": phq9.to_dict(),
+        "facial": facial,
+        "disclaimer": "This is a screening, not a diagnosis.",
+    }

@@ -1,0 +1,244 @@
+"""Screening pages: consent, new screening, live progress, result, history, media, JSON."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.blueprints.htmx import is_htmx
+from app.blueprints.screening import bp, presenters
+from app.blueprints.screening.forms import ScreeningForm
+from app.ml.phq9 import DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.models.screening import Screening
+from app.models.user import Role
+from app.security.media_crypto import MediaDecryptionError
+from app.security.policy import activation_map_visible_to, role_required
+from app.services import consent, media_store, screenings
+from app.services.plugin_settings import list_plugins
+
+# htmx stops a polling element when the response has this status (and still swaps it).
+STOP_POLLING = 286
+
+
+def _wants_json() -> bool:
+    return (
+        request.path.startswith("/api/")
+        or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _screening_or_404(screening_id: int) -> Screening:
+    screening = screenings.get_for_user(current_user, screening_id)
+    if screening is None:
+        abort(404)
+    return screening
+
+
+# --- consent ------------------------------------------------------------------------------
+
+
+@bp.route("/screenings/consent", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def consent_page():
+    if request.method == "POST":
+        consent.grant(current_user)
+        flash("Thank you. You can now take a screening.", "success")
+        return redirect(url_for("screening.new"))
+    return render_template(
+        "screening/consent.html",
+        record=consent.active_screening_consent(current_user),
+        retention=current_app.config["MEDIA_RETENTION"],
+    )
+
+
+@bp.post("/screenings/consent/withdraw")
+@role_required(Role.PATIENT)
+def consent_withdraw():
+    if consent.withdraw(current_user):
+        flash("Your consent is withdrawn. No new screening can be taken until you consent again.", "info")
+    return redirect(url_for("screening.consent_page"))
+
+
+# --- taking a screening -------------------------------------------------------------------
+
+
+def _render_new(form: ScreeningForm, status: int = 200, error: str | None = None):
+    return render_template(
+        "screening/new.html",
+        form=form,
+        error=error,
+        stem=PHQ9_STEM,
+        difficulty_question=DIFFICULTY_QUESTION,
+        difficulty_options=DIFFICULTY_OPTIONS,
+        record_seconds=current_app.config["RECORD_MAX_SECONDS"],
+        max_photo_mb=current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024),
+        max_clip_mb=current_app.config["MAX_CLIP_BYTES"] // (1024 * 1024),
+    ), status
+
+
+def _form_message(form: ScreeningForm) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        where = f"question {name[1:]}" if name[:1] == "q" and name[1:].isdigit() else form[name].label.text
+        parts.append(f"{where}: {errors[0]}")
+    return "Please check the form — " + "; ".join(parts)
+
+
+@bp.route("/screenings/new", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def new():
+    if consent.active_screening_consent(current_user) is None:
+        if _wants_json():
+            return jsonify(error={"status": 403, "message": screenings.ConsentRequired().message}), 403
+        flash("Before your first screening, please read how MoodLens uses your photo or clip.", "info")
+        return redirect(url_for("screening.consent_page"))
+    form = ScreeningForm()
+    if request.method == "GET":
+        return _render_new(form)
+    if not form.validate():
+        message = _form_message(form)
+        if _wants_json():
+            return jsonify(error={"status": 422, "message": message, "fields": form.errors}), 422
+        return _render_new(form, 422, message)
+    upload = form.media.data
+    try:
+        screening = screenings.submit_screening(
+            current_user, upload.read(), upload.filename, form.answers, form.difficulty.data
+        )
+    except screenings.ScreeningError as error:
+        if _wants_json():
+            return jsonify(error={"status": error.status, "message": error.message}), error.status
+        return _render_new(form, error.status, error.message)
+    location = url_for("screening.detail", screening_id=screening.id)
+    if _wants_json():
+        return (
+            jsonify(id=screening.id, status=screening.status.value, url=location, urgent=screening.urgent),
+            201,
+            {"Location": location},
+        )
+    return redirect(location, 303)
+
+
+# --- result, progress, retry --------------------------------------------------------------
+
+
+def _context(screening: Screening) -> dict:
+    reasons = presenters.cta_reasons(screening)
+    return {
+        "screening": screening,
+        "phq9": presenters.phq9_of(screening),
+        "items": presenters.phq9_items(screening),
+        "facial": presenters.facial_view(screening),
+        "cta_reasons": reasons,
+        # PHQ-9 reasons are known at submission: that call to action sits at the top of the page.
+        "cta_phq9": screening.phq9_item9 > 0 or screening.phq9_total >= 10,
+        "consultation_url": presenters.consultation_url(screening) if reasons else None,
+        "crisis_resources": current_app.config["CRISIS_RESOURCES"],
+        "show_gradcam": bool(screening.gradcam_path) and activation_map_visible_to(current_user, screening),
+        # Doctors reach this page through the care loop: no "your" wording, no patient-only links.
+        "own": current_user.id == screening.patient_id,
+    }
+
+
+@bp.get("/screenings/<int:screening_id>")
+@login_required
+def detail(screening_id: int):
+    screening = _screening_or_404(screening_id)
+    return render_template("screening/detail.html", **_context(screening))
+
+
+@bp.get("/screenings/<int:screening_id>/status")
+@login_required
+def status(screening_id: int):
+    """The self-polling progress fragment; once finished it returns the result with 286."""
+    screening = _screening_or_404(screening_id)
+    screenings.ensure_enqueued(screening)  # Redis back after an outage: start now
+    if not is_htmx():
+        return redirect(url_for("screening.detail", screening_id=screening.id))
+    code = STOP_POLLING if screening.status.finished else 200
+    return render_template("partials/screening_facial.html", **_context(screening)), code
+
+
+@bp.post("/screenings/<int:screening_id>/retry")
+@login_required
+def retry(screening_id: int):
+    screening = _screening_or_404(screening_id)
+    if screening.patient_id != current_user.id:
+        abort(403, description="Only the patient can retry the analysis of their screening.")
+    try:
+        screenings.retry(screening, current_user)
+    except screenings.ScreeningError as error:
+        abort(error.status, description=error.message)
+    if is_htmx():
+        return render_template("partials/screening_facial.html", **_context(screening))
+    return redirect(url_for("screening.detail", screening_id=screening.id), 303)
+
+
+# --- history and home panel ---------------------------------------------------------------
+
+
+@bp.get("/screenings")
+@role_required(Role.PATIENT)
+def history():
+    return render_template("screening/history.html", screenings=screenings.list_for_patient(current_user))
+
+
+@bp.get("/screenings/panel")
+@role_required(Role.PATIENT)
+def panel():
+    return render_template(
+        "partials/screening_panel.html",
+        screenings=screenings.list_for_patient(current_user, limit=3),
+        has_consent=consent.active_screening_consent(current_user) is not None,
+    )
+
+
+# --- media and model card -----------------------------------------------------------------
+
+
+@bp.get("/screenings/<int:screening_id>/media/<any(photo, crop, gradcam):which>")
+@login_required
+def media(screening_id: int, which: str):
+    screening = _screening_or_404(screening_id)
+    if which == "photo":
+        path, mimetype = (screening.media_path, "image/jpeg") if screening.kind == "photo" else (None, None)
+    elif which == "crop":
+        path, mimetype = screening.crop_path, "image/jpeg"
+    else:
+        if not activation_map_visible_to(current_user, screening):
+            abort(404)
+        path, mimetype = screening.gradcam_path, "image/png"
+    if not path:
+        abort(404)
+    try:
+        data = media_store.load(path)
+    except (FileNotFoundError, MediaDecryptionError):
+        current_app.logger.exception("screening %s: %s unreadable", screening.id, which)
+        abort(404)
+    response = Response(data, mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.get("/screenings/model-card/<name>")
+@login_required
+def model_card(name: str):
+    plugin = next((status for status in list_plugins() if status.name == name), None)
+    if plugin is None:
+        abort(404)
+    return render_template("screening/model_card.html", plugin=plugin)
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+@bp.get("/api/v1/screenings/<int:screening_id>")
+def api_detail(screening_id: int):
+    if not current_user.is_authenticated:
+        abort(401)
+    screening = _screening_or_404(screening_id)
+    response = jsonify(presenters.api_payload(screening))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,29 @@
+"""`flask screenings requeue` (registered on the screening blueprint's CLI group)."""
+
+from __future__ import annotations
+
+import click
+import redis
+from flask.cli import with_appcontext
+
+
+@click.command("requeue")
+@click.option(
+    "--stale-seconds",
+    type=int,
+    default=None,
+    help="Treat running screenings without progress for this long as lost (default: config).",
+)
+@with_appcontext
+def requeue_command(stale_seconds: int | None) -> None:
+    """Enqueue pending screenings and recover those whose worker was lost."""
+    from app.services.screenings import requeue_waiting
+
+    try:
+        counts = requeue_waiting(stale_seconds)
+    except redis.RedisError as error:
+        raise click.ClickException(f"Redis is not reachable ({error}); nothing was requeued.") from error
+    click.echo(
+        f"enqueued {counts['enqueued']} pending, recovered {counts['recovered']} lost, "
+        f"failed {counts['failed']} out of attempts"
+    )

@@ -1,0 +1,211 @@
+"""The screening analysis job, and the sweep that keeps no screening waiting forever.
+
+`analyse_screening` runs in the non-forking worker inside a fresh app context. It uses the
+plugin recorded on the screening at submission, writes progress to the row (the page polls
+it) at least once a second, and ends with `done`, or `failed` with a reason the patient can
+read. Bad media is a `failed` status, never an exception: the worker keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+from flask import current_app
+from rq import get_current_job
+from sqlalchemy import update
+
+from app.extensions import db
+from app.ml.media import MediaError
+from app.models._time import utcnow
+from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
+from app.security import audit
+from app.security.media_crypto import MediaDecryptionError
+
+log = logging.getLogger(__name__)
+
+# Progress writes are cheap single-row updates; this keeps a fast photo from writing 20.
+PROGRESS_MIN_INTERVAL = 0.25
+
+
+class _Progress:
+    def __init__(self, screening_id: int):
+        self.screening_id = screening_id
+        self.last = 0.0
+
+    def __call__(self, fraction: float, stage: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < PROGRESS_MIN_INTERVAL:
+            return
+        self.last = now
+        db.session.execute(
+            update(Screening)
+            .where(Screening.id == self.screening_id)
+            .values(progress=round(max(0.0, min(1.0, fraction)), 3), stage=stage[:120], progress_at=utcnow())
+        )
+        db.session.commit()
+        job = get_current_job()
+        if job is not None:
+            job.meta.update(progress=fraction, stage=stage)
+            try:
+                job.save_meta()
+            except redis.RedisError:
+                pass  # the database row is the source of truth
+
+
+def analyse_screening(screening_id: int) -> str:
+    screening = db.session.get(Screening, screening_id)
+    job = get_current_job()
+    if screening is None:
+        return "deleted"
+    if screening.status.finished:
+        return f"already {screening.status}"
+    if job is not None and screening.rq_job_id and job.id != screening.rq_job_id:
+        return "superseded"  # the sweep re-enqueued it under a new job after a worker loss
+    screening.status = ScreeningStatus.RUNNING
+    screening.attempts += 1
+    screening.started_at = utcnow()
+    screening.failure_reason = None
+    screening.progress = 0.0
+    screening.stage = "Starting the analysis"
+    screening.progress_at = utcnow()
+    db.session.commit()
+    progress = _Progress(screening_id)
+    try:
+        result = _run(screening, progress)
+    except MediaError as error:
+        _fail(screening, error.message)
+        return "failed"
+    except MediaDecryptionError:
+        log.exception("screening %s: media could not be decrypted", screening_id)
+        _fail(screening, "The recording could not be read back from storage. Please take a new screening.")
+        return "failed"
+    except Exception as error:
+        db.session.rollback()
+        retries_left = bool(job is not None and job.retries_left)
+        log.exception("screening %s: analysis error (retry: %s)", screening_id, retries_left)
+        screening = db.session.get(Screening, screening_id)
+        if retries_left:
+            screening.status = ScreeningStatus.QUEUED
+            screening.stage = "An error interrupted the analysis; trying again"
+            screening.progress_at = utcnow()
+            db.session.commit()
+        else:
+            reason = (
+                "The analysis took too long."
+                if type(error).__name__ == "JobTimeoutException"
+                else "The analysis failed because of an error on our side."
+            )
+            _fail(screening, reason + " You can retry it.")
+        raise
+    return result
+
+
+def _fail(screening: Screening, reason: str) -> None:
+    db.session.rollback()
+    screening = db.session.get(Screening, screening.id)
+    screening.status = ScreeningStatus.FAILED
+    screening.failure_reason = reason
+    screening.stage = "Analysis failed"
+    screening.finished_at = utcnow()
+    audit.record(
+        "screening.analysis_failed",
+        patient_id=screening.patient_id,
+        target=f"screening:{screening.id}",
+        details={"reason": reason},
+    )
+    db.session.commit()
+
+
+def _run(screening: Screening, progress: _Progress) -> str:
+    from app.ml.faces import get_face_detector
+    from app.ml.pipeline import analyse_clip, analyse_photo
+    from app.plugins.registry import PluginUnavailable, UnknownPlugin, get_plugin
+    from app.services import media_store
+
+    config = current_app.config
+    progress(0.02, "Loading the face models", force=True)
+    allowed = set(config["ALLOWED_PLUGINS"]) if config.get("ALLOWED_PLUGINS") else None
+    try:
+        plugin = get_plugin(screening.plugin_name, config["ML_MODELS_DIR"], allowed)
+    except (UnknownPlugin, PluginUnavailable) as error:
+        raise MediaError(
+            f"The classifier {screening.plugin_name!r} chosen for this screening is not available "
+            "on this server. Please tell your clinic; you can retry later."
+        ) from error
+    detector = get_face_detector(max_side=config["FACE_MAX_SIDE"])
+    progress(0.05, "Reading your recording", force=True)
+    data = media_store.load(screening.media_path)
+    if screening.kind is ScreeningKind.PHOTO:
+        progress(0.1, "Finding your face", force=True)
+        analysis = analyse_photo(data, plugin, detector, explain=True)
+        frames: list[ScreeningFrame] = []
+    else:
+        analysis = analyse_clip(
+            data,
+            plugin,
+            detector,
+            max_seconds=float(config["MAX_CLIP_SECONDS"]),
+            progress=lambda fraction, stage: progress(fraction, stage),
+            explain=True,
+        )
+        frames = [
+            ScreeningFrame(
+                index=f.index,
+                t_seconds=round(f.timestamp, 3),
+                face_found=f.probabilities is not None,
+                box=list(f.box) if f.box else None,
+                probabilities=None
+                if f.probabilities is None
+                else {k: round(v, 4) for k, v in f.probabilities.items()},
+            )
+            for f in analysis.frames
+        ]
+    progress(0.95, "Saving the result", force=True)
+    result = analysis.to_dict()
+    result.pop("frames", None)  # per-frame rows live in screening_frames
+    screening = db.session.get(Screening, screening.id)
+    folder = f"screenings/{screening.patient_id}"
+    if analysis.primary_crop_jpeg:
+        screening.crop_path = media_store.save(analysis.primary_crop_jpeg, folder, ".crop.jpg")
+    if analysis.gradcam_png:
+        screening.gradcam_path = media_store.save(analysis.gradcam_png, folder, ".gradcam.png")
+    screening.frames = frames
+    screening.plugin_version = analysis.plugin_version
+    screening.facial_result = result
+    screening.face_status = analysis.status
+    screening.affect_indicator = None if analysis.summary is None else round(analysis.summary.indicator, 1)
+    screening.status = ScreeningStatus.DONE
+    screening.progress = 1.0
+    screening.stage = "Done"
+    screening.progress_at = screening.finished_at = utcnow()
+    raw = None
+    if config.get("MEDIA_RETENTION") == "delete":
+        raw, screening.media_path = screening.media_path, None
+    audit.record(
+        "screening.analysed",
+        patient_id=screening.patient_id,
+        target=f"screening:{screening.id}",
+        details={
+            "plugin": screening.plugin_name,
+            "face_status": analysis.status,
+            "raw_media_deleted": raw is not None,
+        },
+    )
+    db.session.commit()
+    media_store.delete(raw)  # after the commit: a failed commit must not lose the upload
+    return "done"
+
+
+# --- the sweep ----------------------------------------------------------------------------
+
+
+def sweep_screenings() -> dict[str, int]:
+    """Enqueue pending screenings and recover lost jobs, then schedule the next sweep."""
+    from app.jobs import periodic
+    from app.services.screenings import requeue_waiting
+
+    counts = requeue_waiting()
+    periodic.reschedule("screening-sweep")
+    return counts

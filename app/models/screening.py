@@ -1,0 +1,109 @@
+"""Screenings: one photo or clip plus one PHQ-9, and the facial analysis of that media."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models._time import utcnow
+from app.models.user import _enum
+
+if TYPE_CHECKING:
+    from app.models.user import User
+
+
+class ScreeningStatus(enum.StrEnum):
+    PENDING = "pending"  # saved, not yet handed to a worker (e.g. Redis was down)
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ScreeningStatus.DONE, ScreeningStatus.FAILED)
+
+
+class ScreeningKind(enum.StrEnum):
+    PHOTO = "photo"
+    CLIP = "clip"
+
+
+class Screening(db.Model):
+    __tablename__ = "screenings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ScreeningKind] = mapped_column(_enum(ScreeningKind, "screening_kind"))
+    status: Mapped[ScreeningStatus] = mapped_column(
+        _enum(ScreeningStatus, "screening_status"), default=ScreeningStatus.PENDING, index=True
+    )
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    stage: Mapped[str] = mapped_column(String(120), default="")
+    # Last sign of life of the job working on it: the sweep requeues `running` rows gone quiet.
+    progress_at: Mapped[datetime | None]
+    plugin_name: Mapped[str] = mapped_column(String(64))
+    plugin_version: Mapped[str | None] = mapped_column(String(64))
+    rq_job_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    consent_version: Mapped[str] = mapped_column(String(32))
+
+    # PHQ-9, scored at submission (app.ml.phq9).
+    phq9_answers: Mapped[list[int]] = mapped_column(JSON)
+    phq9_difficulty: Mapped[int | None]
+    phq9_total: Mapped[int]
+    phq9_item9: Mapped[int]
+    phq9_band: Mapped[str] = mapped_column(String(32))
+    # Item 9 > 0: shown to doctors first, whatever the facial analysis says.
+    urgent: Mapped[bool] = mapped_column(default=False, index=True)
+
+    # Facial analysis (app.ml.pipeline): summary JSON, per-frame rows in ScreeningFrame.
+    affect_indicator: Mapped[float | None]
+    face_status: Mapped[str | None] = mapped_column(String(16))  # none | one | several
+    facial_result: Mapped[dict | None] = mapped_column(JSON)
+
+    # Encrypted files under MEDIA_DIR, by path relative to it.
+    media_path: Mapped[str | None] = mapped_column(String(255))
+    media_type: Mapped[str | None] = mapped_column(String(64))  # of the decrypted bytes
+    crop_path: Mapped[str | None] = mapped_column(String(255))
+    gradcam_path: Mapped[str | None] = mapped_column(String(255))
+
+    patient: Mapped[User] = relationship()
+    frames: Mapped[list[ScreeningFrame]] = relationship(
+        back_populates="screening",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ScreeningFrame.index",
+    )
+
+    @property
+    def item9_positive(self) -> bool:
+        return self.phq9_item9 > 0
+
+    def __repr__(self) -> str:
+        return f"<Screening {self.id} {self.kind} {self.status}>"
+
+
+class ScreeningFrame(db.Model):
+    """One analysed frame of a clip (a photo has none)."""
+
+    __tablename__ = "screening_frames"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int]
+    t_seconds: Mapped[float]
+    face_found: Mapped[bool]
+    box: Mapped[list[int] | None] = mapped_column(JSON)  # x, y, width, height
+    probabilities: Mapped[dict | None] = mapped_column(JSON)
+
+    screening: Mapped[Screening] = relationship(back_populates="frames")

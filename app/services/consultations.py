@@ -1,0 +1,233 @@
+"""Consultation requests, the doctor's answer, explicit per-screening sharing, closing."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+
+from app.extensions import db
+from app.models._time import utcnow
+from app.models.care import Consultation, ConsultationStatus, ScreeningShare, ShareSource
+from app.models.screening import Screening, ScreeningStatus
+from app.models.user import DoctorProfile, Role, User, VerificationStatus
+from app.security import audit
+
+MESSAGE_MAX = 2000
+DECLINE_REASON_MAX = 1000
+
+
+class CareError(Exception):
+    """A failure the user caused; routes turn it into its 4xx with this message."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def is_urgent_screening(screening) -> bool:
+    """Urgent: any thought of self-harm (PHQ-9 item 9 > 0) or a severe total (≥ 20)."""
+    return (screening.phq9_item9 or 0) > 0 or (screening.phq9_total or 0) >= 20
+
+
+def shareable_screenings(patient_id: int) -> list:
+    return list(db.session.scalars(
+        select(Screening).where(Screening.patient_id == patient_id,
+                                Screening.status != ScreeningStatus.FAILED)
+        .order_by(Screening.created_at.desc())))
+
+
+def _verified_doctor(doctor_id: int) -> User | None:
+    user = db.session.get(User, doctor_id)
+    return user if user is not None and user.is_verified_doctor else None
+
+
+def first_available_doctor(exclude: set[int]) -> User | None:
+    """The verified, accepting doctor with the fewest open consultations."""
+    open_load = (select(func.count(Consultation.id))
+                 .where(Consultation.doctor_id == User.id,
+                        Consultation.status.in_([ConsultationStatus.REQUESTED,
+                                                 ConsultationStatus.ACCEPTED]))
+                 .correlate(User).scalar_subquery())
+    query = (select(User).join(DoctorProfile, DoctorProfile.user_id == User.id)
+             .where(User.role == Role.DOCTOR, User.active.is_(True),
+                    DoctorProfile.verification_status == VerificationStatus.VERIFIED,
+                    DoctorProfile.accepting_patients.is_(True))
+             .order_by(open_load, User.id))
+    if exclude:
+        query = query.where(User.id.not_in(exclude))
+    return db.session.scalars(query.limit(1)).first()
+
+
+def open_consultation_between(patient_id: int, doctor_id: int) -> Consultation | None:
+    return db.session.scalars(select(Consultation).where(
+        Consultation.patient_id == patient_id, Consultation.doctor_id == doctor_id,
+        Consultation.status.in_([ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED]))).first()
+
+
+def request_consultation(patient: User, doctor_id: int | None, screening_ids: list[int],
+                         message: str) -> Consultation:
+    message = (message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise CareError(f"Your message is too long (at most {MESSAGE_MAX} characters).")
+    own = {s.id: s for s in shareable_screenings(patient.id)}
+    unknown = [sid for sid in screening_ids if sid not in own]
+    if unknown:
+        raise CareError("You can only share your own screenings.", 404)
+    if doctor_id is None:
+        busy = set(db.session.scalars(select(Consultation.doctor_id).where(
+            Consultation.patient_id == patient.id,
+            Consultation.status.in_([ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED]))))
+        doctor = first_available_doctor(exclude=busy)
+        if doctor is None:
+            raise CareError("No doctor is available right now. Please try again later.", 409)
+    else:
+        doctor = _verified_doctor(doctor_id)
+        if doctor is None:
+            raise CareError("That doctor is not in the MoodLens directory.", 404)
+        if not doctor.doctor_profile.accepting_patients:
+            raise CareError("That doctor is not accepting new patients at the moment.", 409)
+    existing = open_consultation_between(patient.id, doctor.id)
+    if existing is not None:
+        raise CareError(f"You already have an open consultation with Dr {doctor.display_name}.", 409)
+
+    shared = [own[sid] for sid in dict.fromkeys(screening_ids)]
+    consultation = Consultation(patient_id=patient.id, doctor_id=doctor.id, message=message,
+                                urgent=any(is_urgent_screening(s) for s in shared))
+    db.session.add(consultation)
+    db.session.flush()
+    for screening in shared:
+        db.session.add(ScreeningShare(consultation_id=consultation.id, screening_id=screening.id,
+                                      source=ShareSource.REQUEST))
+    audit.record("consultation.request", actor_id=patient.id, patient_id=patient.id,
+                 target=f"consultation:{consultation.id}",
+                 details={"doctor_id": doctor.id, "shared": [s.id for s in shared],
+                          "urgent": consultation.urgent})
+    from app.services import notifications
+
+    kind = "request.urgent" if consultation.urgent else "request.new"
+    text = "An urgent consultation request is waiting for you" if consultation.urgent \
+        else "A new consultation request is waiting for you"
+    notifications.notify(doctor.id, kind, text, f"/consultations/{consultation.id}")
+    db.session.commit()
+    notifications.dispatch_pending()
+    return consultation
+
+
+def _require(consultation: Consultation, *statuses: ConsultationStatus, action: str) -> None:
+    if consultation.status not in statuses:
+        raise CareError(f"This consultation is {consultation.status.value}; it cannot be {action}.", 409)
+
+
+def accept(doctor: User, consultation: Consultation) -> Consultation:
+    _require(consultation, ConsultationStatus.REQUESTED, action="accepted")
+    now = utcnow()
+    consultation.status = ConsultationStatus.ACCEPTED
+    consultation.responded_at = consultation.accepted_at = now
+    audit.record("consultation.accept", actor_id=doctor.id, patient_id=consultation.patient_id,
+                 target=f"consultation:{consultation.id}")
+    from app.services import notifications
+
+    notifications.notify(consultation.patient_id, "request.accepted",
+                         "A doctor accepted your consultation request",
+                         f"/consultations/{consultation.id}")
+    db.session.commit()
+    notifications.dispatch_pending()
+    return consultation
+
+
+def decline(doctor: User, consultation: Consultation, reason: str) -> Consultation:
+    reason = (reason or "").strip()
+    if not reason:
+        raise CareError("Please give the patient a reason.")
+    if len(reason) > DECLINE_REASON_MAX:
+        raise CareError(f"The reason is too long (at most {DECLINE_REASON_MAX} characters).")
+    _require(consultation, ConsultationStatus.REQUESTED, action="declined")
+    consultation.status = ConsultationStatus.DECLINED
+    consultation.responded_at = utcnow()
+    consultation.decline_reason = reason
+    audit.record("consultation.decline", actor_id=doctor.id, patient_id=consultation.patient_id,
+                 target=f"consultation:{consultation.id}")
+    from app.services import notifications
+
+    notifications.notify(consultation.patient_id, "request.declined",
+                         "A doctor answered your consultation request",
+                         f"/consultations/{consultation.id}")
+    db.session.commit()
+    notifications.dispatch_pending()
+    return consultation
+
+
+def close(user: User, consultation: Consultation) -> Consultation:
+    _require(consultation, ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED, action="closed")
+    consultation.status = ConsultationStatus.CLOSED
+    consultation.closed_at = utcnow()
+    consultation.closed_by_id = user.id
+    audit.record("consultation.close", actor_id=user.id, patient_id=consultation.patient_id,
+                 target=f"consultation:{consultation.id}")
+    from app.services import notifications
+
+    other = consultation.doctor_id if user.id == consultation.patient_id else consultation.patient_id
+    notifications.notify(other, "consultation.closed", "A consultation was closed",
+                         f"/consultations/{consultation.id}")
+    db.session.commit()
+    notifications.dispatch_pending()
+    return consultation
+
+
+def share_screening(patient: User, consultation: Consultation, screening_id: int,
+                    source: ShareSource = ShareSource.ADDED) -> ScreeningShare:
+    _require(consultation, ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED, action="changed")
+    screening = db.session.get(Screening, screening_id)
+    if screening is None or screening.patient_id != patient.id:
+        raise CareError("You can only share your own screenings.", 404)
+    share = db.session.scalars(select(ScreeningShare).where(
+        ScreeningShare.consultation_id == consultation.id,
+        ScreeningShare.screening_id == screening_id)).first()
+    if share is None:
+        share = ScreeningShare(consultation_id=consultation.id, screening_id=screening_id, source=source)
+        db.session.add(share)
+    else:
+        share.revoked_at = None
+    if is_urgent_screening(screening):
+        consultation.urgent = True
+    audit.record("screening.share", actor_id=patient.id, patient_id=patient.id,
+                 target=f"screening:{screening_id}", details={"consultation_id": consultation.id})
+    db.session.commit()
+    return share
+
+
+def revoke_share(patient: User, consultation: Consultation, share_id: int) -> ScreeningShare:
+    share = db.session.get(ScreeningShare, share_id)
+    if share is None or share.consultation_id != consultation.id:
+        raise CareError("That share does not exist.", 404)
+    if share.revoked_at is None:
+        share.revoked_at = utcnow()
+        audit.record("screening.unshare", actor_id=patient.id, patient_id=patient.id,
+                     target=f"screening:{share.screening_id}",
+                     details={"consultation_id": consultation.id})
+        db.session.commit()
+    return share
+
+
+def doctor_inbox(doctor_id: int) -> list[Consultation]:
+    """Requests waiting for this doctor: urgent first, then the longest-waiting first."""
+    return list(db.session.scalars(
+        select(Consultation).where(Consultation.doctor_id == doctor_id,
+                                   Consultation.status == ConsultationStatus.REQUESTED)
+        .order_by(case((Consultation.urgent.is_(True), 0), else_=1), Consultation.created_at,
+                  Consultation.id)))
+
+
+def consultations_of(user: User) -> list[Consultation]:
+    column = Consultation.doctor_id if user.role is Role.DOCTOR else Consultation.patient_id
+    return list(db.session.scalars(select(Consultation).where(column == user.id)
+                                   .order_by(Consultation.created_at.desc(), Consultation.id.desc())))
+
+
+def shared_screenings(consultation: Consultation) -> list:
+    """Screenings the doctor may see in this consultation, oldest first."""
+    ids = [share.screening_id for share in consultation.active_shares]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Screening).where(Screening.id.in_(ids))
+                                   .order_by(Screening.created_at, Screening.id)))

@@ -1,0 +1,142 @@
+"""Diagnosis confirmation: versioned (a change is a new row), severity from the PHQ-9 bands
+with a doctor's override and its reason, a treatment plan and a follow-up interval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.ml.phq9 import BANDS, BANDS_BY_KEY, band_for
+from app.models._time import utcnow
+from app.models.care import Consultation, ConsultationStatus, Diagnosis, DiagnosisOutcome, TreatmentPlan
+from app.models.user import User
+from app.security import audit
+from app.services.consultations import CareError, shared_screenings
+
+NOTES_MAX = 5000
+DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
+
+PLAN_LABELS = {
+    TreatmentPlan.WATCHFUL_WAITING: "Watchful waiting",
+    TreatmentPlan.PSYCHOTHERAPY: "Psychotherapy",
+    TreatmentPlan.PHARMACOTHERAPY: "Pharmacotherapy",
+    TreatmentPlan.COMBINED: "Combined psychotherapy and pharmacotherapy",
+    TreatmentPlan.REFERRAL: "Referral to a mental-health specialist",
+}
+# What each plan means, in plain words for the patient.
+PLAN_PLAIN = {
+    TreatmentPlan.WATCHFUL_WAITING: "Your doctor will keep an eye on how you feel with regular check-ins, "
+                                    "without starting a treatment for now.",
+    TreatmentPlan.PSYCHOTHERAPY: "Your doctor recommends talking therapy with a trained professional.",
+    TreatmentPlan.PHARMACOTHERAPY: "Your doctor recommends medication, which they will discuss with you.",
+    TreatmentPlan.COMBINED: "Your doctor recommends both talking therapy and medication.",
+    TreatmentPlan.REFERRAL: "Your doctor will refer you to a mental-health specialist.",
+}
+SEVERITY_KEYS = [band.key for band in BANDS]
+
+
+def severity_label(key: str | None) -> str:
+    band = BANDS_BY_KEY.get(key or "")
+    return band.label if band else "—"
+
+
+def recommended_action(key: str | None) -> str | None:
+    band = BANDS_BY_KEY.get(key or "")
+    return band.proposed_action if band else None
+
+
+def latest_band(consultation: Consultation) -> str | None:
+    """The band of the most recent shared screening: the doctor's starting point."""
+    screenings = shared_screenings(consultation)
+    return band_for(screenings[-1].phq9_total).key if screenings else None
+
+
+@dataclass
+class DiagnosisInput:
+    outcome: str
+    severity: str | None = None
+    override_reason: str = ""
+    notes: str = ""
+    plan: str | None = None
+    plan_details: str = ""
+    followup_interval_days: int | None = None
+
+
+def validate(data: DiagnosisInput, band: str | None) -> dict[str, str]:
+    """Field → message for everything wrong with `data`; empty when it can be recorded."""
+    config = current_app.config
+    low, high = config.get("FOLLOWUP_MIN_DAYS", 1), config.get("FOLLOWUP_MAX_DAYS", 180)
+    errors: dict[str, str] = {}
+    if data.outcome not in {o.value for o in DiagnosisOutcome}:
+        errors["outcome"] = "Choose whether depression is confirmed or not."
+    if len(data.notes or "") > NOTES_MAX:
+        errors["notes"] = f"Notes may be at most {NOTES_MAX} characters."
+    if len(data.plan_details or "") > NOTES_MAX:
+        errors["plan_details"] = f"Plan details may be at most {NOTES_MAX} characters."
+    if data.outcome != DiagnosisOutcome.CONFIRMED.value:
+        return errors
+    if data.severity not in SEVERITY_KEYS:
+        errors["severity"] = "Choose a severity."
+    elif band is not None and data.severity != band and not (data.override_reason or "").strip():
+        errors["override_reason"] = ("The severity differs from the PHQ-9 band "
+                                     f"({severity_label(band)}): give the reason for the override.")
+    if data.plan not in {p.value for p in TreatmentPlan}:
+        errors["plan"] = "Choose a treatment plan."
+    interval = data.followup_interval_days
+    if interval is None or not low <= interval <= high:
+        errors["followup_interval_days"] = f"The follow-up interval must be between {low} and {high} days."
+    return errors
+
+
+def record(doctor: User, consultation: Consultation, data: DiagnosisInput) -> Diagnosis:
+    if consultation.status is not ConsultationStatus.ACCEPTED:
+        raise CareError("A diagnosis can be recorded only in an accepted, open consultation.", 409)
+    band = latest_band(consultation)
+    errors = validate(data, band)
+    if errors:
+        raise CareError(" ".join(errors.values()), 400)
+    confirmed = data.outcome == DiagnosisOutcome.CONFIRMED.value
+    fields = dict(
+        outcome=DiagnosisOutcome(data.outcome),
+        band_from_phq9=band,
+        severity=data.severity if confirmed else None,
+        override_reason=(data.override_reason or "").strip() or None if confirmed and data.severity != band
+        else None,
+        notes=(data.notes or "").strip(),
+        plan=TreatmentPlan(data.plan) if confirmed else None,
+        plan_details=(data.plan_details or "").strip() if confirmed else "",
+        followup_interval_days=data.followup_interval_days if confirmed else None,
+    )
+    current = consultation.current_diagnosis
+    if (current is not None and current.author_id == doctor.id
+            and utcnow() - current.created_at < DOUBLE_SUBMIT_WINDOW
+            and all(getattr(current, key) == value for key, value in fields.items())):
+        return current  # the same form submitted twice
+    version = (db.session.scalar(select(func.max(Diagnosis.version)).where(
+        Diagnosis.consultation_id == consultation.id)) or 0) + 1
+    diagnosis = Diagnosis(consultation_id=consultation.id, version=version, author_id=doctor.id, **fields)
+    db.session.add(diagnosis)
+    audit.record("diagnosis.record", actor_id=doctor.id, patient_id=consultation.patient_id,
+                 target=f"consultation:{consultation.id}",
+                 details={"version": version, "outcome": data.outcome})
+    from app.services import notifications
+
+    notifications.notify(consultation.patient_id, "diagnosis.recorded",
+                         "Your doctor updated your care plan", f"/consultations/{consultation.id}")
+    try:
+        db.session.commit()
+    except IntegrityError:  # two submits raced for the same version number
+        db.session.rollback()
+        raise CareError("This diagnosis was just changed by another submission; reload the page.",
+                        409) from None
+    notifications.dispatch_pending()
+    if confirmed:
+        from app.services import followups
+
+        followups.schedule_reminders(consultation)
+    return diagnosis

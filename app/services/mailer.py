@@ -1,0 +1,51 @@
+"""Sending e-mail: SMTP from config, or, in the embedded default, .eml files under instance/mail/.
+
+Only RQ jobs call this (never a request): a slow or absent mail server must not slow a page.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+
+def mail_dir() -> Path:
+    configured = current_app.config.get("MAIL_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "mail"
+
+
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config.get("MAIL_FROM", "MoodLens <no-reply@moodlens.local>")
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="moodlens.local")
+    message.set_content(body)
+    return message
+
+
+def send_mail(to: str, subject: str, body: str) -> str:
+    """Send one plain-text mail; returns where it went ("smtp" or the .eml path)."""
+    message = build_message(to, subject, body)
+    config = current_app.config
+    host = config.get("SMTP_HOST")
+    if not host:
+        folder = mail_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.eml"
+        path.write_bytes(bytes(message))
+        return str(path)
+    smtp_class = smtplib.SMTP_SSL if config.get("SMTP_SSL") else smtplib.SMTP
+    with smtp_class(host, config.get("SMTP_PORT", 25), timeout=config.get("SMTP_TIMEOUT", 10)) as smtp:
+        if config.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if config.get("SMTP_USERNAME"):
+            smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+        smtp.send_message(message)
+    return "smtp"

@@ -1,0 +1,48 @@
+"""Encrypted media files under MEDIA_DIR, referenced from rows by their relative path."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+from app.security.media_crypto import decrypt, encrypt
+
+
+def media_root() -> Path:
+    configured = current_app.config.get("MEDIA_DIR")
+    root = Path(configured) if configured else Path(current_app.instance_path) / "media"
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return root
+
+
+def _resolve(relative: str) -> Path:
+    root = media_root().resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise ValueError(f"media path escapes the media folder: {relative!r}")
+    return path
+
+
+def save(data: bytes, folder: str, suffix: str) -> str:
+    """Encrypt and write `data`; return its path relative to the media folder."""
+    relative = f"{folder}/{secrets.token_hex(16)}{suffix}.enc"
+    path = _resolve(relative)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(encrypt(data, relative))
+    temporary.replace(path)  # atomic: a reader sees the whole file or none
+    return relative
+
+
+def load(relative: str) -> bytes:
+    return decrypt(_resolve(relative).read_bytes(), relative)
+
+
+def delete(relative: str | None) -> None:
+    if relative:
+        _resolve(relative).unlink(missing_ok=True)

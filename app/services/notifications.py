@@ -1,0 +1,86 @@
+"""In-app notifications, and handing their e-mails to the worker.
+
+A notification's text is written to be safe in an e-mail: no score, no band, no diagnosis,
+only what happened and a link. E-mails are sent from RQ jobs (app/jobs/notifications.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, g
+from rq import Retry
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.jobs import periodic
+from app.models._time import utcnow
+from app.models.care import Notification
+
+log = logging.getLogger(__name__)
+
+
+def notify(user_id: int, kind: str, text: str, link: str, *, email: bool = True,
+           dedupe_key: str | None = None) -> Notification | None:
+    """Add a notification to the current transaction; its e-mail is queued after the commit
+    by `dispatch_pending()`. With a `dedupe_key` a second identical notice is skipped."""
+    if dedupe_key and db.session.scalar(select(Notification.id).where(
+            Notification.dedupe_key == dedupe_key)) is not None:
+        return None
+    notification = Notification(user_id=user_id, kind=kind, text=text[:200], link=link,
+                                dedupe_key=dedupe_key)
+    db.session.add(notification)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the same dedupe_key raced in from another process
+        return None
+    if email:
+        g.setdefault("care_pending_emails", []).append(notification.id)
+    return notification
+
+
+def dispatch_pending() -> None:
+    """Queue the e-mails of notifications committed in this request or job."""
+    pending = g.pop("care_pending_emails", [])
+    for notification_id in pending:
+        enqueue_email(notification_id)
+
+
+def enqueue_email(notification_id: int) -> None:
+    from app.jobs.queue import get_queue
+
+    try:
+        get_queue().enqueue("app.jobs.notifications.send_notification_email", notification_id,
+                            job_timeout=60, retry=Retry(max=3, interval=[10, 60, 300]))
+        periodic.ensure_scheduled("care-sweep")
+    except Exception:  # Redis down: the notice is in the app; the sweep job sends the mail later
+        log.warning("could not queue e-mail for notification %s", notification_id, exc_info=True)
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def recent(user, limit: int = 20) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_all_read(user) -> None:
+    db.session.execute(update(Notification).where(Notification.user_id == user.id,
+                                                  Notification.read_at.is_(None))
+                       .values(read_at=utcnow()))
+    db.session.commit()
+
+
+def email_body(notification: Notification) -> tuple[str, str]:
+    base = current_app.config.get("MAIL_LINK_BASE_URL", "http://localhost:5000").rstrip("/")
+    subject = "MoodLens: " + notification.text
+    body = (f"Hello,\n\n{notification.text} on MoodLens.\n\n"
+            f"Log in to read it: {base}{notification.link}\n\n"
+            "For your privacy this e-mail contains no medical details.\n"
+            "If you are in danger, contact your local emergency services now.\n")
+    return subject, body

@@ -1,0 +1,229 @@
+"""Reports over an episode or a period: drafted, then finalised (the content is then fixed at
+the moment of finalising), rendered as HTML and, from the same templates, as PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.ml.phq9 import BANDS_BY_KEY, band_for
+from app.models._time import utcnow
+from app.models.care import Consultation, ConsultationStatus, Diagnosis, Report, ReportStatus
+from app.models.user import User
+from app.security import audit
+from app.services.consultations import CareError, shared_screenings
+from app.services.diagnoses import PLAN_LABELS, PLAN_PLAIN, severity_label
+
+COMMENTS_MAX = 5000
+DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
+
+
+# --- Server-rendered SVG charts -----------------------------------------------------------
+
+@dataclass
+class Chart:
+    title: str
+    y_max: float
+    width: int = 560
+    height: int = 200
+    pad_left: int = 40
+    pad_right: int = 40
+    pad_top: int = 16
+    pad_bottom: int = 32
+    points: list[dict] = field(default_factory=list)
+    y_ticks: list[dict] = field(default_factory=list)
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p['x']:.1f},{p['y']:.1f}" for p in self.points)
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.pad_bottom
+
+    @property
+    def plot_right(self) -> int:
+        return self.width - self.pad_right
+
+
+def build_chart(title: str, series: list[tuple[datetime, float | None]], y_max: float,
+                ticks: list[float]) -> Chart:
+    chart = Chart(title=title, y_max=y_max)
+    inner_w = chart.width - chart.pad_left - chart.pad_right
+    inner_h = chart.height - chart.pad_top - chart.pad_bottom
+    values = [(when, value) for when, value in series if value is not None]
+
+    def y_of(value: float) -> float:
+        return chart.pad_top + inner_h * (1 - min(max(value, 0), y_max) / y_max)
+
+    chart.y_ticks = [{"y": round(y_of(t), 1), "label": f"{t:g}"} for t in ticks]
+    if values:
+        first, last = values[0][0], values[-1][0]
+        span = (last - first).total_seconds() or 1.0
+        for index, (when, value) in enumerate(values):
+            x = (chart.pad_left + inner_w / 2 if len(values) == 1
+                 else chart.pad_left + inner_w * (when - first).total_seconds() / span)
+            chart.points.append({"x": round(x, 1), "y": round(y_of(value), 1), "value": f"{value:g}",
+                                 "date": when.date().isoformat(), "label_below": index % 2 == 0})
+    return chart
+
+
+# --- Life cycle ---------------------------------------------------------------------------
+
+def _parse_day(value: str | None, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise CareError("Dates must look like 2026-01-31.") from None
+    return day.replace(hour=23, minute=59, second=59) if end else day
+
+
+def create(doctor: User, consultation: Consultation, period_start: str | None = None,
+           period_end: str | None = None, comments: str = "") -> Report:
+    if consultation.accepted_at is None or consultation.status is ConsultationStatus.DECLINED:
+        raise CareError("Reports can be written only for an accepted consultation.", 409)
+    start, end = _parse_day(period_start), _parse_day(period_end, end=True)
+    if start and end and start > end:
+        raise CareError("The period must start before it ends.")
+    if len(comments or "") > COMMENTS_MAX:
+        raise CareError(f"Comments may be at most {COMMENTS_MAX} characters.")
+    recent = db.session.scalars(select(Report).where(
+        Report.consultation_id == consultation.id, Report.author_id == doctor.id,
+        Report.status == ReportStatus.DRAFT).order_by(Report.id.desc()).limit(1)).first()
+    if (recent is not None and (recent.period_start, recent.period_end) == (start, end)
+            and utcnow() - recent.created_at < DOUBLE_SUBMIT_WINDOW):
+        return recent  # the same form submitted twice
+    report = Report(consultation_id=consultation.id, author_id=doctor.id, period_start=start,
+                    period_end=end, comments=(comments or "").strip())
+    db.session.add(report)
+    db.session.flush()
+    audit.record("report.create", actor_id=doctor.id, patient_id=consultation.patient_id,
+                 target=f"report:{report.id}")
+    db.session.commit()
+    return report
+
+
+def update_comments(doctor: User, report: Report, comments: str) -> Report:
+    if report.status is not ReportStatus.DRAFT:
+        raise CareError("A finalised report cannot be changed; write a new one.", 409)
+    if len(comments or "") > COMMENTS_MAX:
+        raise CareError(f"Comments may be at most {COMMENTS_MAX} characters.")
+    report.comments = (comments or "").strip()
+    db.session.commit()
+    return report
+
+
+def finalise(doctor: User, report: Report) -> Report:
+    if report.status is ReportStatus.FINAL:
+        return report  # finalising twice changes nothing
+    report.status = ReportStatus.FINAL
+    report.finalised_at = utcnow()
+    consultation = report.consultation
+    audit.record("report.finalise", actor_id=doctor.id, patient_id=consultation.patient_id,
+                 target=f"report:{report.id}")
+    from app.services import notifications
+
+    notifications.notify(consultation.patient_id, "report.final", "A new report from your doctor is ready",
+                         f"/reports/{report.id}")
+    db.session.commit()
+    notifications.dispatch_pending()
+    return report
+
+
+def reports_for(consultation: Consultation, include_drafts: bool) -> list[Report]:
+    query = select(Report).where(Report.consultation_id == consultation.id)
+    if not include_drafts:
+        query = query.where(Report.status == ReportStatus.FINAL)
+    return list(db.session.scalars(query.order_by(Report.created_at.desc(), Report.id.desc())))
+
+
+# --- Content ------------------------------------------------------------------------------
+
+def content(report: Report) -> dict:
+    """Everything the report shows, as it stood when finalised (or now, for a draft)."""
+    consultation = report.consultation
+    cutoff = report.finalised_at or utcnow()
+    end = min(report.period_end, cutoff) if report.period_end else cutoff
+    screenings = [s for s in shared_screenings(consultation)
+                  if s.created_at <= end
+                  and (report.period_start is None or s.created_at >= report.period_start)]
+    diagnoses = [d for d in db.session.scalars(select(Diagnosis).where(
+        Diagnosis.consultation_id == consultation.id, Diagnosis.created_at <= cutoff)
+        .order_by(Diagnosis.version))]
+    current = diagnoses[-1] if diagnoses else None
+    if current is not None and current.confirmed:
+        severity = current.severity
+    elif screenings:
+        severity = band_for(screenings[-1].phq9_total).key
+    else:
+        severity = None
+    band = BANDS_BY_KEY.get(severity or "")
+    return {
+        "report": report,
+        "consultation": consultation,
+        "patient": consultation.patient,
+        "doctor": consultation.doctor,
+        "screenings": screenings,
+        "diagnoses": diagnoses,
+        "current": current,
+        "severity_key": severity,
+        "severity": severity_label(severity),
+        "recommended_action": band.proposed_action if band else None,
+        "plan_label": PLAN_LABELS.get(current.plan) if current is not None and current.plan else None,
+        "plan_plain": PLAN_PLAIN.get(current.plan) if current is not None and current.plan else None,
+        "phq9_chart": build_chart("PHQ-9 total (0–27)",
+                                  [(s.created_at, s.phq9_total) for s in screenings], 27,
+                                  [0, 5, 10, 15, 20, 27]),
+        "affect_chart": build_chart("Facial-affect indicator (0–100)",
+                                    [(s.created_at, s.affect_indicator) for s in screenings], 100,
+                                    [0, 25, 50, 75, 100]),
+        "generated_at": cutoff,
+        "severity_label": severity_label,
+        "plan_labels": PLAN_LABELS,
+    }
+
+
+def render_pdf(html: str, base_url: str) -> bytes:
+    from PIL import ImageFile
+    from weasyprint import HTML
+
+    # Importing WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process, which
+    # would let truncated uploads through; reports embed only our own complete images.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+# --- Patient history ----------------------------------------------------------------------
+
+def patient_history(patient: User) -> dict:
+    """Every screening, consultation, diagnosis and (final) report, newest first, and the chart."""
+    from app.models.screening import Screening
+
+    screenings = list(db.session.scalars(select(Screening).where(Screening.patient_id == patient.id)
+                                         .order_by(Screening.created_at)))
+    consultations = list(db.session.scalars(
+        select(Consultation).where(Consultation.patient_id == patient.id)))
+    events: list[dict] = []
+    for s in screenings:
+        events.append({"when": s.created_at, "kind": "screening", "item": s})
+    for c in consultations:
+        events.append({"when": c.created_at, "kind": "consultation", "item": c})
+        for d in c.diagnoses:
+            events.append({"when": d.created_at, "kind": "diagnosis", "item": d})
+        for r in reports_for(c, include_drafts=False):
+            events.append({"when": r.finalised_at, "kind": "report", "item": r})
+    events.sort(key=lambda e: e["when"], reverse=True)
+    scored = [s for s in screenings if s.phq9_total is not None]
+    return {
+        "events": events,
+        "phq9_chart": build_chart("PHQ-9 total (0–27)", [(s.created_at, s.phq9_total) for s in scored],
+                                  27, [0, 5, 10, 15, 20, 27]),
+        "severity_label": severity_label,
+        "plan_labels": PLAN_LABELS,
+        "plan_plain": PLAN_PLAIN,
+    }

@@ -1,0 +1,115 @@
+"""The screening journey in real Chromium: consent, webcam clip or photo, PHQ-9, progress, result."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import log_in, screenshot
+from tests.integration import test_screening_samples as samples
+
+RESULT_TIMEOUT = 90_000  # ms: a cold worker loads TensorFlow before its first screening
+
+
+def answer_phq9(page, answers, difficulty=1):
+    for number, value in enumerate(answers, start=1):
+        page.check(f"input[name=q{number}][value='{value}']")
+    page.check(f"input[name=difficulty][value='{difficulty}']")
+
+
+def consent_from_home(page):
+    page.goto("/patient")
+    page.locator("#screening-panel").get_by_role("link", name="Take a screening").click()
+    page.wait_for_url("**/screenings/consent")
+    page.click("#give-consent")
+    page.wait_for_url("**/screenings/new")
+
+
+def test_record_a_clip_with_the_webcam_and_see_the_result(page, live_server):
+    log_in(page, live_server.create_user("patient"))
+    consent_from_home(page)
+    page.click("#camera-start")
+    page.wait_for_selector("#camera-preview:not([hidden])")
+    page.click("#record-start")
+    page.wait_for_selector("#countdown:not([hidden])")
+    page.wait_for_selector("#clip-playback:not([hidden])", timeout=30_000)  # 3 s countdown + 10 s clip
+    assert "Clip recorded" in page.inner_text("#record-status")
+    answer_phq9(page, [1, 1, 0, 1, 0, 0, 1, 0, 0])
+    page.click("#submit-screening")
+    page.wait_for_url(re.compile(r".*/screenings/\d+$"))
+    assert page.locator("#crisis-panel").count() == 0
+    assert "This is a screening, not a diagnosis" in page.inner_text("main")
+    page.wait_for_selector("#affect-indicator", timeout=RESULT_TIMEOUT)
+    assert page.locator("#facial-analysis").get_attribute("data-status") == "done"
+    assert page.locator("#timeline-chart polyline").count() >= 1
+    assert page.locator("#emotion-chart rect.bar-fill").count() == 7
+    assert page.evaluate("document.querySelector('.face-crop img').naturalWidth") == 160
+    screenshot(page, "screening-clip-result")
+    page.goto("/screenings")
+    assert "clip" in page.inner_text("table.history") and "done" in page.inner_text("table.history")
+
+
+def test_upload_a_photo_with_item9_shows_the_crisis_panel(page, live_server, tmp_path):
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(samples.astronaut_jpeg())
+    log_in(page, live_server.create_user("patient"))
+    consent_from_home(page)
+    page.set_input_files("#media", str(photo))
+    answer_phq9(page, [2, 2, 1, 1, 1, 1, 1, 1, 1], difficulty=2)
+    page.click("#submit-screening")
+    page.wait_for_url(re.compile(r".*/screenings/\d+$"))
+    # Immediately, before any facial result: the crisis panel and the call to talk to a doctor.
+    assert page.locator("#crisis-panel").is_visible()
+    assert "emergency" in page.inner_text("#crisis-panel")
+    assert page.locator("#doctor-cta").is_visible()
+    screening_id = page.url.rsplit("/", 1)[1]
+    links = page.locator("#doctor-cta a")
+    if links.count():  # the care-loop area is installed
+        assert links.first.get_attribute("href") == f"/consultations/new?screening={screening_id}"
+    page.wait_for_selector("#affect-indicator", timeout=RESULT_TIMEOUT)
+    assert page.locator("#crisis-panel").is_visible()
+    assert page.locator(".face-frame rect.face-box-primary").count() == 1
+    assert "11" in page.inner_text("#phq9-result") and "Moderate" in page.inner_text("#phq9-result")
+    screenshot(page, "screening-photo-result-crisis")
+
+
+def test_missing_answers_are_reported_in_the_page(page, live_server, tmp_path):
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(samples.astronaut_jpeg())
+    log_in(page, live_server.create_user("patient"))
+    consent_from_home(page)
+    page.set_input_files("#media", str(photo))
+    page.click("#submit-screening")
+    assert "answer all nine questions" in page.inner_text("#form-error")
+    assert page.url.endswith("/screenings/new")
+
+
+def test_take_a_still_with_the_webcam(page, live_server):
+    log_in(page, live_server.create_user("patient"))
+    consent_from_home(page)
+    page.click("#camera-start")
+    page.wait_for_selector("#camera-preview:not([hidden])")
+    page.wait_for_function("document.getElementById('camera-preview').videoWidth > 0")
+    page.click("#still-take")
+    page.wait_for_selector("#still-preview:not([hidden])")
+    assert page.get_attribute("#screening-form", "data-captured") == "photo"
+    answer_phq9(page, [0, 0, 0, 0, 0, 0, 0, 0, 0], difficulty=0)
+    screenshot(page, "screening-new-still")
+    page.click("#submit-screening")
+    page.wait_for_url(re.compile(r".*/screenings/\d+$"))
+    page.wait_for_selector("#affect-indicator", timeout=RESULT_TIMEOUT)
+    assert page.locator(".face-frame rect.face-box-primary").count() == 1
+
+
+def test_camera_denied_is_explained_and_upload_offered(page, live_server):
+    # As if the person clicked "Block" on the browser's camera prompt.
+    page.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () =>"
+        " Promise.reject(new DOMException('denied', 'NotAllowedError'));"
+    )
+    log_in(page, live_server.create_user("patient"))
+    consent_from_home(page)
+    page.click("#camera-start")
+    page.wait_for_selector("#camera-message:not([hidden])")
+    assert "Camera access was denied" in page.inner_text("#camera-message")
+    assert "upload a photo" in page.inner_text("#camera-message")
+    assert page.locator("#media").is_visible() and not page.locator("#record-start").is_visible()
