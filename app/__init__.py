@@ -44,7 +44,11 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     if not app.config.get("REDIS_URL"):
-        app.config["REDIS_URL"] = embedded_redis.ensure_running(app.config["INSTANCE_PATH"])
+        # Started on first use (get_redis, first request), so `flask db upgrade` and other
+        # one-off commands leave no server behind.
+        app.config["REDIS_URL"] = embedded_redis.url_for(app.config["INSTANCE_PATH"])
+        app.config["EMBEDDED_REDIS"] = True
+        app.before_request(lambda: embedded_redis.ensure_started_once(app.config["INSTANCE_PATH"]))
     app.extensions["moodlens_redis"] = redis.Redis.from_url(
         app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage_uri(app.config["REDIS_URL"]))

@@ -78,9 +78,20 @@ def _start(data_dir: Path, sock: Path, timeout: float) -> None:
     raise EmbeddedRedisError(f"embedded Redis did not answer on {sock}; see {data_dir / 'redis.log'}")
 
 
+_started: set[Path] = set()
+
+
+def ensure_started_once(instance_path: Path) -> None:
+    """`ensure_running`, checked once per process (the per-request hook must stay cheap)."""
+    if instance_path not in _started:
+        ensure_running(instance_path)
+        _started.add(instance_path)
+
+
 def shutdown(instance_path: Path) -> bool:
     """Stop the embedded server (used by `flask serve` on Ctrl-C). True if one was running."""
     sock = socket_path(instance_path)
+    _started.discard(instance_path)
     if not _is_alive(sock):
         return False
     try:

@@ -27,11 +27,14 @@ POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory) -> str:
+def redis_url(tmp_path_factory):
     url = os.environ.get("TEST_REDIS_URL")
     if url:
-        return url
-    return embedded_redis.ensure_running(tmp_path_factory.mktemp("redis-instance"))
+        yield url
+        return
+    instance = tmp_path_factory.mktemp("redis-instance")
+    yield embedded_redis.ensure_running(instance)
+    embedded_redis.shutdown(instance)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,9 @@ from app import embedded_redis
 @with_appcontext
 def serve_command(bind: str, web_workers: int, threads: int) -> None:
     """Run the web server and one analysis worker until Ctrl-C."""
-    embedded = not os.environ.get("REDIS_URL")
+    embedded = bool(current_app.config.get("EMBEDDED_REDIS"))
+    if embedded:  # children get its URL, so they treat it as an ordinary server
+        embedded_redis.ensure_running(current_app.config["INSTANCE_PATH"])
     env = dict(os.environ, REDIS_URL=current_app.config["REDIS_URL"])
     bin_dir = os.path.dirname(sys.executable)
     children = [

@@ -6,8 +6,12 @@ import redis
 from flask import current_app
 from rq import Queue
 
+from app import embedded_redis
+
 
 def get_redis() -> redis.Redis:
+    if current_app.config.get("EMBEDDED_REDIS"):
+        embedded_redis.ensure_started_once(current_app.config["INSTANCE_PATH"])
     return current_app.extensions["moodlens_redis"]
 
 

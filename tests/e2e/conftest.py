@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,9 +103,10 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("live")
+@contextmanager
+def running_server(tmp: Path, worker_name: str, **settings: str):
+    """MoodLens as `make run` starts it (migrations, a worker, gunicorn gthread), with extra
+    environment `settings`; everything is stopped and dropped on exit."""
     instance = tmp / "instance"
     database_url, drop_database = _session_database(tmp)
     port = _free_port()
@@ -117,17 +119,19 @@ def live_server(tmp_path_factory):
         "LOGIN_RATE_LIMIT_PER_IP": "1000 per minute",
         "LOGIN_RATE_LIMIT_PER_ACCOUNT": "100 per minute",
         "PYTHONUNBUFFERED": "1",
+        **settings,
     })
-    config = type("LiveConfig", (DevelopmentConfig,), {
-        "INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": env["SECRET_KEY"], "REDIS_URL": None,
-    })
-    server = LiveServer(url=f"http://127.0.0.1:{port}", env=env, config=config)
+    overrides = {"INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": database_url,
+                 "SECRET_KEY": env["SECRET_KEY"], "REDIS_URL": None}
+    if "ML_MODELS_DIR" in settings:
+        overrides["ML_MODELS_DIR"] = Path(settings["ML_MODELS_DIR"])
+    server = LiveServer(url=f"http://127.0.0.1:{port}", env=env,
+                        config=type("LiveConfig", (DevelopmentConfig,), overrides))
     migrated = server.flask("db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr
     logs = tmp / "logs"
     logs.mkdir()
-    worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker", "--name", "e2e-worker"],
+    worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker", "--name", worker_name],
                               env=env, cwd=ROOT, stdout=open(logs / "worker.log", "w"),
                               stderr=subprocess.STDOUT)
     web = subprocess.Popen([str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1",
@@ -148,6 +152,12 @@ def live_server(tmp_path_factory):
                 process.kill()
         embedded_redis.shutdown(instance)
         drop_database()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("live"), worker_name="e2e-worker") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

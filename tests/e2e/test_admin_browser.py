@@ -8,26 +8,13 @@ randomly initialised, but real and loadable) baseline-cnn.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-import uuid
 
 import pytest
 
-from app import embedded_redis
-from config import DevelopmentConfig
-from tests.e2e.conftest import (
-    BIN,
-    ROOT,
-    LiveServer,
-    _free_port,
-    _session_database,
-    _wait_for,
-    log_in,
-    screenshot,
-)
+from tests.e2e.conftest import ROOT, log_in, running_server, screenshot
 
 DEFAULT = "fer2013-mini-xception"
 SECOND = "baseline-cnn"
@@ -153,44 +140,8 @@ def two_plugin_server(tmp_path_factory):
     models = tmp / "ml_models"
     subprocess.run([sys.executable, "-c", BUILD_SECOND_PLUGIN, str(models)], cwd=ROOT, check=True,
                    capture_output=True, timeout=180)
-    instance = tmp / "instance"
-    database_url, drop_database = _session_database(tmp)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "FLASK_APP"}}
-    env.update({
-        "MOODLENS_ENV": "development", "MOODLENS_INSTANCE_PATH": str(instance), "DATABASE_URL": database_url,
-        "SECRET_KEY": "e2e-" + uuid.uuid4().hex, "ML_MODELS_DIR": str(models), "PYTHONUNBUFFERED": "1",
-        "LOGIN_RATE_LIMIT_PER_IP": "1000 per minute", "LOGIN_RATE_LIMIT_PER_ACCOUNT": "100 per minute",
-    })
-    config = type("AdminLiveConfig", (DevelopmentConfig,), {
-        "INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": env["SECRET_KEY"],
-        "REDIS_URL": None, "ML_MODELS_DIR": models,
-    })
-    server = LiveServer(url=f"http://127.0.0.1:{port}", env=env, config=config)
-    migrated = server.flask("db", "upgrade")
-    assert migrated.returncode == 0, migrated.stderr
-    logs = tmp / "logs"
-    logs.mkdir()
-    worker = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "worker", "--name", "admin-e2e-worker"],
-                              env=env, cwd=ROOT, stdout=open(logs / "worker.log", "w"),
-                              stderr=subprocess.STDOUT)
-    web = subprocess.Popen([str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", "1",
-                            "--threads", "4", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                           env=env, cwd=ROOT, stdout=open(logs / "web.log", "w"), stderr=subprocess.STDOUT)
-    server.processes = [worker, web]
-    try:
-        _wait_for(server.url + "/auth/login", web)
+    with running_server(tmp, worker_name="admin-e2e-worker", ML_MODELS_DIR=str(models)) as server:
         yield server
-    finally:
-        for process in server.processes:
-            process.terminate()
-        for process in server.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        embedded_redis.shutdown(instance)
-        drop_database()
 
 
 def test_new_default_is_used_by_the_next_screening(browser, two_plugin_server, tmp_path):

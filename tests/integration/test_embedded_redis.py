@@ -3,6 +3,7 @@
 import redis
 
 from app import embedded_redis
+from app.jobs.queue import get_redis
 
 
 def test_embedded_server_is_started_once_and_shared(tmp_path):
@@ -23,7 +24,9 @@ def test_app_without_redis_url_uses_embedded_server(app_factory, tmp_path):
     app = app_factory(REDIS_URL=None)
     try:
         assert app.config["REDIS_URL"].startswith("unix://")
-        assert app.extensions["moodlens_redis"].ping()
+        assert not (app.config["INSTANCE_PATH"] / "redis" / "redis.pid").exists()  # not before use
+        with app.app_context():
+            assert get_redis().ping()
         assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis+unix://")
     finally:
         embedded_redis.shutdown(app.config["INSTANCE_PATH"])
