@@ -84,6 +84,7 @@ def _limits_storage_uri(redis_url: str) -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.blueprints.account import bp as account_bp
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.consultations import bp as consultations_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(screening_bp)  # /screenings/... and /api/v1/screenings/...
     app.register_blueprint(consultations_bp)  # /doctors, /consultations/..., /notifications
     app.register_blueprint(reports_bp)  # /reports/..., /patient/history
+    app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
     register_navigation(app)
 
 

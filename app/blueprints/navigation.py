@@ -43,6 +43,7 @@ ENTRIES: list[NavEntry] = [
     NavEntry("Consultations", "consultations.index", (Role.PATIENT, Role.DOCTOR), badge=_unread_messages),
     NavEntry("Notifications", "consultations.notifications_page", (Role.PATIENT, Role.DOCTOR),
              badge=_unread_notifications),
+    NavEntry("Privacy", "account.index", (Role.PATIENT,)),
     NavEntry("Admin", "admin.index", (Role.ADMIN,)),
 ]
 

@@ -86,6 +86,8 @@ def analyse_screening(screening_id: int) -> str:
         retries_left = bool(job is not None and job.retries_left)
         log.exception("screening %s: analysis error (retry: %s)", screening_id, retries_left)
         screening = db.session.get(Screening, screening_id)
+        if screening is None:
+            return "deleted"  # the patient deleted their account during the analysis
         if retries_left:
             screening.status = ScreeningStatus.QUEUED
             screening.stage = "An error interrupted the analysis; trying again"
@@ -165,35 +167,48 @@ def _run(screening: Screening, progress: _Progress) -> str:
     progress(0.95, "Saving the result", force=True)
     result = analysis.to_dict()
     result.pop("frames", None)  # per-frame rows live in screening_frames
-    screening = db.session.get(Screening, screening.id)
+    # Read afresh: the patient may have deleted their account meanwhile; then nothing is stored.
+    screening = db.session.get(Screening, progress.screening_id, populate_existing=True)
+    if screening is None:
+        return "deleted"
     folder = f"screenings/{screening.patient_id}"
-    if analysis.primary_crop_jpeg:
-        screening.crop_path = media_store.save(analysis.primary_crop_jpeg, folder, ".crop.jpg")
-    if analysis.gradcam_png:
-        screening.gradcam_path = media_store.save(analysis.gradcam_png, folder, ".gradcam.png")
-    screening.frames = frames
-    screening.plugin_version = analysis.plugin_version
-    screening.facial_result = result
-    screening.face_status = analysis.status
-    screening.affect_indicator = None if analysis.summary is None else round(analysis.summary.indicator, 1)
-    screening.status = ScreeningStatus.DONE
-    screening.progress = 1.0
-    screening.stage = "Done"
-    screening.progress_at = screening.finished_at = utcnow()
+    saved: list[str] = []
     raw = None
-    if config.get("MEDIA_RETENTION") == "delete":
-        raw, screening.media_path = screening.media_path, None
-    audit.record(
-        "screening.analysed",
-        patient_id=screening.patient_id,
-        target=f"screening:{screening.id}",
-        details={
-            "plugin": screening.plugin_name,
-            "face_status": analysis.status,
-            "raw_media_deleted": raw is not None,
-        },
-    )
-    db.session.commit()
+    try:
+        if analysis.primary_crop_jpeg:
+            screening.crop_path = media_store.save(analysis.primary_crop_jpeg, folder, ".crop.jpg")
+            saved.append(screening.crop_path)
+        if analysis.gradcam_png:
+            screening.gradcam_path = media_store.save(analysis.gradcam_png, folder, ".gradcam.png")
+            saved.append(screening.gradcam_path)
+        screening.frames = frames
+        screening.plugin_version = analysis.plugin_version
+        screening.facial_result = result
+        screening.face_status = analysis.status
+        summary = analysis.summary
+        screening.affect_indicator = None if summary is None else round(summary.indicator, 1)
+        screening.status = ScreeningStatus.DONE
+        screening.progress = 1.0
+        screening.stage = "Done"
+        screening.progress_at = screening.finished_at = utcnow()
+        if config.get("MEDIA_RETENTION") == "delete":
+            raw, screening.media_path = screening.media_path, None
+        audit.record(
+            "screening.analysed",
+            patient_id=screening.patient_id,
+            target=f"screening:{screening.id}",
+            details={
+                "plugin": screening.plugin_name,
+                "face_status": analysis.status,
+                "raw_media_deleted": raw is not None,
+            },
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for path in saved:  # e.g. the row went with its account meanwhile: leave no file behind
+            media_store.delete(path)
+        raise
     media_store.delete(raw)  # after the commit: a failed commit must not lose the upload
     return "done"
 

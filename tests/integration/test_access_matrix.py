@@ -66,6 +66,8 @@ GET_EXPECTED = {
     "reports.show":                               "LOGIN  200    404    404    404    200    403",
     "reports.pdf":                                "LOGIN  200    404    404    404    200    403",
     "reports.patient_history":                    "LOGIN  200    200    403    403    403    403",
+    "account.index":                              "LOGIN  200    200    403    403    403    403",
+    "account.deleted":                            "REDIR  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin
@@ -104,6 +106,8 @@ POST_EXPECTED = {
     "reports.create":                             "LOGIN  403    403    404    404    FLOW   403",
     "reports.update":                             "LOGIN  403    403    404    404    FLOW   403",
     "reports.finalise":                           "LOGIN  403    403    404    404    FLOW   403",
+    "account.export":                             "LOGIN  FLOW   FLOW   403    403    403    403",
+    "account.delete":                             "LOGIN  400    400    403    403    403    403",
 }
 
 MEDIA_VARIANTS = ("photo", "crop", "gradcam")

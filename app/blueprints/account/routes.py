@@ -1,0 +1,79 @@
+"""The privacy page: what MoodLens stores, a download of all of it, and account deletion."""
+
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, send_file, session, url_for
+from flask_login import current_user, logout_user
+
+from app.blueprints.account import bp
+from app.blueprints.account.forms import DeleteAccountForm
+from app.extensions import limiter
+from app.models.care import Report
+from app.models.user import Role
+from app.security.policy import role_required
+from app.services import privacy, reports
+
+DELETED_KEY = "account_deleted"
+
+
+def _per_account() -> str:
+    return f"privacy:{current_user.get_id()}"
+
+
+def _anonymous() -> bool:
+    # Unlimited for anonymous requests: they are only sent to the log-in page.
+    return not current_user.is_authenticated
+
+
+def _page(form: DeleteAccountForm, status: int = 200):
+    return render_template("account/index.html", form=form, stored=privacy.inventory(current_user),
+                           retention=current_app.config["MEDIA_RETENTION"]), status
+
+
+@bp.get("/account")
+@role_required(Role.PATIENT)
+def index():
+    return _page(DeleteAccountForm())
+
+
+def _report_pdf(report: Report) -> bytes:
+    html = render_template("reports/report_pdf.html", **reports.content(report))
+    return reports.render_pdf(html, base_url=request.url_root)
+
+
+@bp.post("/account/export")
+@limiter.limit("10 per hour", key_func=_per_account, exempt_when=_anonymous)
+@role_required(Role.PATIENT)
+def export():
+    archive = privacy.build_export(current_user._get_current_object(), render_report_pdf=_report_pdf)
+    response = send_file(archive.file, mimetype="application/zip", as_attachment=True,
+                         download_name=archive.filename, conditional=False, etag=False)
+    response.content_length = archive.size
+    response.headers["Cache-Control"] = "no-store"  # never kept by a browser or proxy cache
+    return response
+
+
+@bp.post("/account/delete")
+@limiter.limit("5 per 15 minutes", key_func=_per_account, exempt_when=_anonymous)
+@role_required(Role.PATIENT)
+def delete():
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _page(form, 400)
+    try:
+        summary = privacy.delete_account(current_user._get_current_object(), form.password.data)
+    except privacy.PrivacyError as error:
+        form.password.errors.append(error.message)
+        return _page(form, error.status)
+    logout_user()
+    session.clear()
+    session[DELETED_KEY] = summary.as_dict()  # counts only, for the confirmation page
+    return redirect(url_for("account.deleted"))
+
+
+@bp.get("/account/deleted")
+def deleted():
+    summary = session.get(DELETED_KEY)
+    if summary is None or current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    return render_template("account/deleted.html", summary=summary)
