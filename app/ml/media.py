@@ -15,11 +15,14 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 # 40 megapixels covers every phone camera; above that a "photo" is almost surely a bomb.
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_CLIP_SECONDS = 30.0
+# Per video frame: 4096x4096 covers 4K recordings; a few KB of VP8 can otherwise claim 8192x8192
+# frames (200 MB of RGB each): a decompression bomb for the worker.
+DEFAULT_MAX_FRAME_PIXELS = 4096 * 4096
 JPEG_QUALITY = 90
 
 
@@ -50,6 +53,10 @@ class ImageTooLarge(MediaError):
 
 class NotAVideo(MediaError):
     message = "This file is not a video we can read. Please record the clip again."
+
+
+class VideoTooLarge(MediaError):
+    message = "This video's picture size is too large. Please record with your camera's usual settings."
 
 
 class ClipTooLong(MediaError):
@@ -102,12 +109,34 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
         raise UnsupportedImage()
     try:
         image.load()
-        upright = ImageOps.exif_transpose(image)
     except (OSError, ValueError, SyntaxError) as exc:
         raise NotAnImage("This photo is damaged or incomplete. Please upload it again.") from exc
-    rgb = upright.convert("RGB")
+    rgb = _upright(image).convert("RGB")
     # A fresh image from raw pixels drops EXIF, ICC and text chunks (e.g. GPS location).
     return Image.frombytes("RGB", rgb.size, rgb.tobytes())
+
+
+_ORIENTATION_TAG = 0x0112
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation, as ImageOps.exif_transpose does, but without writing the EXIF
+    back: Pillow re-serialises it and raises TypeError etc. on malformed tags (found by fuzzing)."""
+    try:
+        orientation = int(image.getexif().get(_ORIENTATION_TAG, 1))
+    except Exception:  # untrusted EXIF can fail in many ways; it is optional, the pixels are fine
+        orientation = 1
+    method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
+    return image.transpose(method) if method is not None else image
 
 
 def reencode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
@@ -128,6 +157,7 @@ def decode_clip(
     source: str | Path | bytes,
     max_seconds: float = DEFAULT_MAX_CLIP_SECONDS,
     sample_every: int = 1,
+    max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
 ) -> Iterator[VideoFrame]:
     """Yield every `sample_every`-th decoded video frame of a clip with its timestamp.
 
@@ -149,9 +179,14 @@ def decode_clip(
         if not container.streams.video:
             raise NoVideoFrames()
         stream = container.streams.video[0]
+        # The container's claim is checked before any decoding, each frame's own size below.
+        context = stream.codec_context  # None when no decoder knows the codec: fails below
+        if context is not None and (context.width or 0) * (context.height or 0) > max_frame_pixels:
+            raise VideoTooLarge()
         stream.thread_type = "AUTO"
         yielded = 0
         first_time: float | None = None
+        last_time: float | None = None
         try:
             for index, frame in enumerate(container.decode(stream)):
                 timestamp = _frame_time(frame, stream, index)
@@ -162,6 +197,11 @@ def decode_clip(
                     raise ClipTooLong(
                         f"This clip is longer than {max_seconds:g} seconds. Please record a shorter clip."
                     )
+                if last_time is not None and timestamp <= last_time:
+                    continue  # damaged timing (found by fuzzing): frames must move forward in time
+                last_time = timestamp
+                if frame.width * frame.height > max_frame_pixels:
+                    raise VideoTooLarge()
                 if index % sample_every == 0:
                     yielded += 1
                     yield VideoFrame(index, timestamp, frame.to_ndarray(format="rgb24"))

@@ -68,9 +68,13 @@ def _gif(frames: int = 3, size=(32, 32), screen: tuple[int, int] | None = None) 
 
 
 def _video(container: str = "webm", codec: str = "libvpx-vp9", seconds: float = 1.0, fps: int = 5,
-           size=(64, 48), audio_only: bool = False, frames: int | None = None) -> bytes:
+           size=(64, 48), audio_only: bool = False, frames: int | None = None, noise: bool = False,
+           options: dict | None = None) -> bytes:
+    """A small clip; `noise` makes frames incompressible (so a damaged tail hits frame data),
+    `options` go to the muxer (e.g. webm `live` like Chromium's MediaRecorder: no duration)."""
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format=container) as output:
+    rng = np.random.default_rng(3)
+    with av.open(buffer, "w", format=container, options=options or {}) as output:
         if audio_only:
             stream = output.add_stream("libopus" if container == "webm" else "aac", rate=48000)
             samples = int(48000 * seconds)
@@ -87,7 +91,8 @@ def _video(container: str = "webm", codec: str = "libvpx-vp9", seconds: float = 
             count = int(seconds * fps) if frames is None else frames
             output.start_encoding()  # writes the header even when no frame follows
             for index in range(count):
-                pixels = np.full((size[1], size[0], 3), (index * 7) % 255, np.uint8)
+                pixels = (rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8) if noise
+                          else np.full((size[1], size[0], 3), (index * 7) % 255, np.uint8))
                 for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
                     output.mux(packet)
         for packet in stream.encode():
@@ -102,12 +107,94 @@ def _corrupt_middle(data: bytes, every: int = 7) -> bytes:
     return bytes(middle)
 
 
+def _corrupt_tail(data: bytes, fraction: float = 0.3, every: int = 5) -> bytes:
+    """Damage the last part only: the first frames still decode, later ones do not."""
+    damaged = bytearray(data)
+    for index in range(int(len(damaged) * (1 - fraction)), len(damaged), every):
+        damaged[index] ^= 0xFF
+    return bytes(damaged)
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A real JPEG whose frame header (SOF0) claims other dimensions."""
+    data = bytearray(_image())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5: sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def _jpeg_with_exif(malformed_gps: bool = False) -> bytes:
+    """A JPEG rotated by EXIF (orientation 6) with a GPS block; `malformed_gps` declares the
+    latitude reference (ASCII "N") as a SHORT, which Pillow reads but cannot write back."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "Cam"
+    exif[0x8825] = {1: "N", 2: (1.0, 2.0, 3.0)}
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 100, 50)).save(buffer, "JPEG", exif=exif.tobytes())
+    data = buffer.getvalue()
+    if malformed_gps:
+        entry = data.index(b"\x00\x01\x00\x02\x00\x00\x00\x02N\x00")  # tag 1, type 2 (ASCII), 2 values
+        data = data[: entry + 3] + b"\x03" + data[entry + 4:]
+    return data
+
+
+def _huge_webm(width: int = 4224, height: int = 4224) -> bytes:
+    """A 30 KB VP8 clip of black 18-megapixel frames: a decompression bomb for the worker."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="webm") as output:
+        stream = output.add_stream("libvpx", rate=2)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"deadline": "realtime", "cpu-used": "16"}
+        frame = av.VideoFrame(width, height, "yuv420p")
+        for plane in frame.planes:
+            plane.update(bytes(plane.buffer_size))
+        frame.pts = 0
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            output.mux(packet)
+    return buffer.getvalue()
+
+
+def _vp8_packets(width: int, height: int, count: int) -> list:
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base = Fraction(1, 2)
+    codec.options = {"deadline": "realtime", "cpu-used": "16"}
+    frame = av.VideoFrame(width, height, "yuv420p")
+    for plane in frame.planes:
+        plane.update(bytes(plane.buffer_size))
+    packets = []
+    for index in range(count):
+        frame.pts = index
+        packets += codec.encode(frame)
+    return packets + list(codec.encode(None))
+
+
+def _growing_webm() -> bytes:
+    """Two small frames, then an 18-megapixel keyframe: the container header and the first
+    frame (all the upload checks decode) look harmless; the size changes mid-stream."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="webm") as output:
+        stream = output.add_stream("libvpx", rate=2)
+        stream.width, stream.height = 64, 48
+        stream.time_base = Fraction(1, 2)
+        packets = _vp8_packets(64, 48, 2) + _vp8_packets(4224, 4224, 1)
+        for pts, packet in enumerate(packets):
+            packet.stream, packet.pts, packet.dts, packet.time_base = stream, pts, pts, Fraction(1, 2)
+            output.mux(packet)
+    return buffer.getvalue()
+
+
 def _generators() -> list[tuple[str, str, Callable[[], bytes]]]:
     jpeg = _image()
     png = _image(fmt="PNG")
     webp = _image(fmt="WEBP")
     webm = _video()
     mp4 = _video("mp4", "libx264")
+    noisy_webm = _video(seconds=3, noise=True)
+    # Fragmented mp4 keeps its index (moov) at the start, so a damaged tail still plays at first.
+    noisy_mp4 = _video("mp4", "libx264", seconds=3, noise=True,
+                       options={"movflags": "frag_keyframe+empty_moov"})
     return [
         ("zero-bytes-jpg", "empty.jpg", lambda: b""),
         ("zero-bytes-webm", "empty.webm", lambda: b""),
@@ -155,6 +242,23 @@ def _generators() -> list[tuple[str, str, Callable[[], bytes]]]:
         ("mp4-corrupt", "corrupt.mp4", lambda: mp4[:32] + b"\x00" * 500),
         ("mp4-audio-only", "voice.mp4", lambda: _video("mp4", audio_only=True)),
         ("png-named-webm", "photo.webm", lambda: png),
+        # Below: hostile files that pass the upload checks and must be handled by the worker.
+        ("jpeg-exif-malformed-gps", "gps.jpg", lambda: _jpeg_with_exif(malformed_gps=True)),
+        ("jpeg-progressive", "progressive.jpg", lambda: _image(progressive=True)),
+        ("jpeg-claims-65535x65535", "claims.jpg", lambda: _jpeg_claiming(65535, 65535)),
+        ("png-extreme-aspect", "strip.png", lambda: _image(size=(20000, 2), fmt="PNG")),
+        ("gif-still", "still.gif", lambda: _gif(1)),
+        ("mp4-named-jpg", "photo.jpg", lambda: mp4),
+        ("webm-2x2", "tiny.webm", lambda: _video(size=(2, 2))),
+        ("webm-live-no-duration", "live.webm",
+         lambda: _video(codec="libvpx", seconds=2, options={"live": "1"})),
+        ("webm-live-endless", "endless.webm",
+         lambda: _video(codec="libvpx", seconds=40, fps=2, size=(32, 24), options={"live": "1"})),
+        ("webm-huge-frames", "huge.webm", _huge_webm),
+        ("webm-grows-huge-mid-clip", "grows.webm", _growing_webm),
+        ("webm-corrupt-tail", "tail.webm", lambda: _corrupt_tail(noisy_webm)),
+        ("webm-cut-mid-cluster", "cut-late.webm", lambda: noisy_webm[:-3000]),
+        ("mp4-fragmented-corrupt-tail", "tail.mp4", lambda: _corrupt_tail(noisy_mp4)),
     ]
 
 
