@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup setup-dev run test vendor lint bench clean
+.PHONY: setup setup-dev run test vendor lint bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ test: setup-dev
 
 lint: setup-dev
 	$(BIN)/ruff check .
+
+# Load benchmark (not part of `make test`): PostgreSQL and Redis on 127.0.0.1 (see README).
+$(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
+	$(BIN)/pip install --quiet -r requirements-bench.txt -c constraints.txt
+	touch $@
+
+bench-load: $(VENV)/.bench vendor
+	$(BIN)/python bench/load/run_load.py
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor
