@@ -58,8 +58,11 @@ def run(kind: str, media: bytes, patient_id: int, count: int) -> list[dict]:
         timing = wait_done(screening.id, submitted)
         timing["submit"] = submitted - before
         results.append(timing)
-        print(f"{kind}: submit {timing['submit'] * 1000:.0f} ms, done {timing['done'] * 1000:.0f} ms "
-              f"after upload, running after {1000 * (timing['first_progress'] or 0):.0f} ms", flush=True)
+        print(
+            f"{kind}: submit {timing['submit'] * 1000:.0f} ms, done {timing['done'] * 1000:.0f} ms "
+            f"after upload, running after {1000 * (timing['first_progress'] or 0):.0f} ms",
+            flush=True,
+        )
     return results
 
 
@@ -77,20 +80,40 @@ def main() -> None:
     instance = tmp / "instance"
     redis_url = embedded_redis.ensure_running(tmp / "redis")
     database = f"sqlite:///{tmp / 'bench.db'}"
-    config = type("BenchConfig", (DevelopmentConfig,), {
-        "INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": database, "REDIS_URL": redis_url,
-        "SECRET_KEY": "bench", "SCREENING_SWEEP_SECONDS": 0})
+    config = type(
+        "BenchConfig",
+        (DevelopmentConfig,),
+        {
+            "INSTANCE_PATH": instance,
+            "SQLALCHEMY_DATABASE_URI": database,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "bench",
+            "SCREENING_SWEEP_SECONDS": 0,
+        },
+    )
     app = create_app(config)
-    env = {**os.environ, "MOODLENS_ENV": "development", "MOODLENS_INSTANCE_PATH": str(instance),
-           "DATABASE_URL": database, "REDIS_URL": redis_url, "SECRET_KEY": "bench", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {
+        **os.environ,
+        "MOODLENS_ENV": "development",
+        "MOODLENS_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "bench",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
     worker = None
     try:
         with app.app_context():
             db.create_all()
             patient = factories.patient()
             consent.grant(patient)
-            worker = subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "worker"],
-                                      env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            worker = subprocess.Popen(
+                [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             photo = samples.astronaut_jpeg()
             clip = samples.clip_webm(seconds=10.0, fps=30, size=(640, 480))
             print(f"clip: 10 s, 300 frames, 640×480 VP8, {len(clip) / 1e6:.1f} MB", flush=True)
@@ -105,16 +128,21 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"\nnproc {os.cpu_count()}, load average {load:.1f}")
     print("| measure | p50 | p95 | max |\n|---|---|---|---|")
-    for name, rows, key in (("photo: upload handling (decode, re-encode, encrypt, commit, enqueue)", photos, "submit"),
-                            ("photo: upload complete → result in database", photos, "done"),
-                            ("photo: upload complete → `running` (first progress)", photos, "first_progress"),
-                            ("10 s clip: upload handling (probe, encrypt, commit, enqueue)", clips, "submit"),
-                            ("10 s clip: upload complete → result in database", clips, "done"),
-                            ("10 s clip: upload complete → `running` (first progress)", clips, "first_progress")):
+    for name, rows, key in (
+        ("photo: upload handling (decode, re-encode, encrypt, commit, enqueue)", photos, "submit"),
+        ("photo: upload complete → result in database", photos, "done"),
+        ("photo: upload complete → `running` (first progress)", photos, "first_progress"),
+        ("10 s clip: upload handling (probe, encrypt, commit, enqueue)", clips, "submit"),
+        ("10 s clip: upload complete → result in database", clips, "done"),
+        ("10 s clip: upload complete → `running` (first progress)", clips, "first_progress"),
+    ):
         values = [row[key] or 0.0 for row in rows]
-        print(f"| {name} | {p(values, 0.5) * 1000:.0f} ms | {p(values, 0.95) * 1000:.0f} ms | "
-              f"{max(values) * 1000:.0f} ms |")
-    print(f"\n(photos: {len(photos)}, clips: {len(clips)}; mean photo {statistics.mean(r['done'] for r in photos):.2f} s)")
+        print(
+            f"| {name} | {p(values, 0.5) * 1000:.0f} ms | {p(values, 0.95) * 1000:.0f} ms | "
+            f"{max(values) * 1000:.0f} ms |"
+        )
+    mean_photo = statistics.mean(r["done"] for r in photos)
+    print(f"\n(photos: {len(photos)}, clips: {len(clips)}; mean photo {mean_photo:.2f} s)")
 
 
 if __name__ == "__main__":
