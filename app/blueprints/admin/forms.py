@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.models.user import Role, VerificationStatus
@@ -23,16 +24,19 @@ class _GetForm(FlaskForm):
 
 class UserSearchForm(_GetForm):
     email = StringField("E-mail contains", validators=[Optional(), Length(max=254)])
-    role = SelectField("Role", choices=[("", "Any role")] + [(r.value, r.value.capitalize()) for r in Role],
+    role = SelectField("Role", choices=[SelectChoice("", "Any role")]
+                       + [SelectChoice(r.value, r.value.capitalize()) for r in Role],
                        validators=[Optional()])
     status = SelectField("Status",
-                         choices=[("", "Any status"), ("active", "Active"), ("inactive", "Deactivated")],
+                         choices=[SelectChoice("", "Any status"), SelectChoice("active", "Active"),
+                                  SelectChoice("inactive", "Deactivated")],
                          validators=[Optional()])
 
 
 class DoctorFilterForm(_GetForm):
-    status = SelectField("Status", choices=[(s.value, s.value.capitalize()) for s in VerificationStatus]
-                         + [("all", "All")], default=VerificationStatus.PENDING.value,
+    status = SelectField("Status",
+                         choices=[SelectChoice(s.value, s.value.capitalize()) for s in VerificationStatus]
+                         + [SelectChoice("all", "All")], default=VerificationStatus.PENDING.value,
                          validators=[Optional()])
 
 

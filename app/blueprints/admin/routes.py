@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.blueprints.admin import bp
 from app.blueprints.admin.forms import (
@@ -226,7 +227,8 @@ def reset_second_factor(user_id: int):
 @admin_only
 def audit_trail():
     filters = AuditFilterForm(request.args)
-    filters.action.choices = [("", "Any action")] + [(a, a) for a in audit_log.actions()]
+    filters.action.choices = ([SelectChoice("", "Any action")]
+                              + [SelectChoice(a, a) for a in audit_log.actions()])
     valid = filters.validate()
     criteria = audit_log.AuditFilter(
         actor=filters.actor.data, patient=filters.patient.data, action=filters.action.data or None,

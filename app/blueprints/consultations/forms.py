@@ -8,6 +8,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.models.care import DiagnosisOutcome, TreatmentPlan
@@ -43,15 +44,16 @@ class MessageForm(FlaskForm):
 
 class DiagnosisForm(FlaskForm):
     outcome = RadioField("Outcome", choices=[
-        (DiagnosisOutcome.CONFIRMED.value, "Depression confirmed"),
-        (DiagnosisOutcome.REJECTED.value, "Depression not confirmed")],
+        SelectChoice(DiagnosisOutcome.CONFIRMED.value, "Depression confirmed"),
+        SelectChoice(DiagnosisOutcome.REJECTED.value, "Depression not confirmed")],
         validators=[DataRequired(message="Choose whether depression is confirmed or not.")])
     severity = SelectField("Severity", validators=[Optional()])
     override_reason = TextAreaField("Reason for a severity different from the PHQ-9 band",
                                     validators=[Optional(), Length(max=NOTES_MAX)])
     notes = TextAreaField("Clinical notes", validators=[Optional(), Length(max=NOTES_MAX)])
     plan = SelectField("Treatment plan",
-                       choices=[("", "—")] + [(p.value, PLAN_LABELS[p]) for p in TreatmentPlan],
+                       choices=[SelectChoice("", "—")]
+                       + [SelectChoice(p.value, PLAN_LABELS[p]) for p in TreatmentPlan],
                        validators=[Optional()])
     plan_details = TextAreaField("Plan details", validators=[Optional(), Length(max=NOTES_MAX)])
     followup_interval_days = IntegerField("Follow-up every (days)", validators=[Optional()])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.blueprints.consultations import bp
 from app.blueprints.consultations.forms import (
@@ -76,11 +77,11 @@ def doctor_directory():
 
 def _request_form() -> RequestForm:
     form = RequestForm()
-    form.doctor.choices = [(FIRST_AVAILABLE, "First available doctor")] + [
-        (str(d.user_id), f"Dr {d.full_name} — {d.specialty}") for d in directory.list_doctors()
+    form.doctor.choices = [SelectChoice(FIRST_AVAILABLE, "First available doctor")] + [
+        SelectChoice(str(d.user_id), f"Dr {d.full_name} — {d.specialty}") for d in directory.list_doctors()
         if d.accepting_patients]
     form.screenings.choices = [
-        (s.id, f"{s.created_at:%Y-%m-%d %H:%M} — {s.kind.value}, PHQ-9 {s.phq9_total}")
+        SelectChoice(s.id, f"{s.created_at:%Y-%m-%d %H:%M} — {s.kind.value}, PHQ-9 {s.phq9_total}")
         for s in consultations.shareable_screenings(current_user.id)]
     return form
 
@@ -93,7 +94,7 @@ def new_consultation():
         form.doctor.data = request.args.get("doctor", FIRST_AVAILABLE)
         wanted = request.args.get("screening", type=int)
         if wanted is not None:
-            if wanted not in {choice for choice, _ in form.screenings.choices}:
+            if wanted not in {choice.value for choice in form.screenings.choices}:
                 abort(404)
             form.screenings.data = [wanted]
         return render_template("consultations/new.html", form=form)
@@ -279,8 +280,8 @@ def shared_screening(consultation_id: int, screening_id: int):
 
 def _diagnosis_form(consultation: Consultation) -> DiagnosisForm:
     form = DiagnosisForm()
-    form.severity.choices = [("", "—")] + [(band.key, f"{band.label} ({band.low}–{band.high})")
-                                           for band in BANDS]
+    form.severity.choices = [SelectChoice("", "—")] + [
+        SelectChoice(band.key, f"{band.label} ({band.low}–{band.high})") for band in BANDS]
     return form
 
 
