@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import smtplib
 import uuid
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
@@ -49,3 +51,22 @@ def send_mail(to: str, subject: str, body: str) -> str:
             smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
         smtp.send_message(message)
     return "smtp"
+
+
+def discard_local_mail_to(address: str) -> int:
+    """Remove the .eml files written (without an SMTP server) to `address`; returns how many.
+
+    Used when an account is deleted: e-mails carry no clinical content, but the address itself
+    is personal data.
+    """
+    folder = mail_dir()
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.glob("*.eml"):
+        with path.open("rb") as handle:
+            message = BytesParser(policy=policy.default).parse(handle, headersonly=True)
+        if (message.get("To") or "").strip().lower() == address.strip().lower():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -47,7 +47,7 @@ from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
 from app.security.passwords import verify_password
-from app.services import media_store, notifications
+from app.services import mailer, media_store, notifications
 
 log = logging.getLogger(__name__)
 
@@ -431,7 +431,7 @@ def delete_account(patient: User, password: str) -> DeletionSummary:
         db.session.commit()
         raise PrivacyError("That password is not correct. Nothing was deleted.", 403)
 
-    user_id = patient.id
+    user_id, email = patient.id, patient.email
     screenings = select(Screening.id).where(Screening.patient_id == user_id).scalar_subquery()
     consultations = select(Consultation.id).where(Consultation.patient_id == user_id).scalar_subquery()
     in_consultations = ChatMessage.consultation_id.in_(consultations)
@@ -480,6 +480,7 @@ def delete_account(patient: User, password: str) -> DeletionSummary:
         db.session.rollback()
         raise
     notifications.dispatch_pending()
+    mailer.discard_local_mail_to(email)
     return DeletionSummary(user_id=user_id, media_files=_remove_media(user_id, media_paths), **counts)
 
 

@@ -27,7 +27,7 @@ from app.models.screening import Screening, ScreeningStatus
 from app.models.user import User
 from app.security import media_crypto
 from app.security.audit import verify_chain
-from app.services import chat, consent, consultations, diagnoses, media_store, privacy, reports
+from app.services import chat, consent, consultations, diagnoses, mailer, media_store, privacy, reports
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration import test_screening_samples as samples
@@ -297,6 +297,9 @@ def test_deleting_the_account_purges_rows_and_media_and_keeps_the_audit_chain(ap
     assert len(files) == 6  # photo and clip: upload, face crop and activation map each
     other_before = snapshot(world.other_id)
     audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    # Without an SMTP server, e-mails are .eml files: the patient's go too, nobody else's.
+    own_mail = Path(mailer.send_mail(world.email, "MoodLens", "A link"))
+    other_mail = Path(mailer.send_mail("someone.else@example.org", "MoodLens", "A link"))
 
     response = post_delete(world.client)
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/deleted")
@@ -308,6 +311,7 @@ def test_deleting_the_account_purges_rows_and_media_and_keeps_the_audit_chain(ap
 
     # Rows: nothing reachable from the patient survives, in any table.
     assert remaining_references(found) == []
+    assert not own_mail.exists() and other_mail.exists()
     # Media: every file gone, and the patient's folder with them.
     assert not any(path.exists() for path in files)
     assert not (media_store.media_root() / "screenings" / str(world.patient_id)).exists()
