@@ -47,7 +47,7 @@ from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
 from app.security.passwords import verify_password
-from app.services import mailer, media_store, notifications
+from app.services import mailer, media_store, mfa, notifications
 
 log = logging.getLogger(__name__)
 
@@ -420,9 +420,10 @@ def _media_paths(user_id: int) -> list[str]:
     return [path for row in rows for path in row if path]
 
 
-def delete_account(patient: User, password: str) -> DeletionSummary:
-    """Check the password, purge every row of the patient in one transaction, commit, and only
-    then remove their media files. Raises PrivacyError (and deletes nothing) if the password is wrong."""
+def delete_account(patient: User, password: str, code: str | None = None) -> DeletionSummary:
+    """Check the password (and the second factor, when the patient turned it on), purge every row
+    of the patient in one transaction, commit, and only then remove their media files. Raises
+    PrivacyError (and deletes nothing) if a check fails."""
     if patient.role is not Role.PATIENT:
         raise PrivacyError("Only patient accounts can be deleted here.", 403)
     if not verify_password(patient.password_hash, password or ""):
@@ -430,6 +431,9 @@ def delete_account(patient: User, password: str) -> DeletionSummary:
                      details={"reason": "wrong password"})
         db.session.commit()
         raise PrivacyError("That password is not correct. Nothing was deleted.", 403)
+    if patient.mfa_enabled and not mfa.check_second_factor(patient, code or ""):
+        raise PrivacyError("Enter the current code from your authenticator app (or a recovery "
+                           "code). Nothing was deleted.", 403)
 
     user_id, email = patient.id, patient.email
     screenings = select(Screening.id).where(Screening.patient_id == user_id).scalar_subquery()

@@ -422,3 +422,18 @@ def test_an_account_deleted_during_its_analysis_leaves_no_file(app, monkeypatch,
     assert media_files_of(patient_id) == []
     db.session.expire_all()
     assert db.session.get(Screening, screening_id) is None
+
+
+def test_a_patient_with_two_step_login_must_also_give_a_code(app, client):
+    patient = factories.with_second_factor(factories.patient())
+    patient_id = patient.id
+    login(client, patient)
+    assert b"Code from your authenticator app" in client.get("/account").data
+    refused = post_delete(client)
+    assert refused.status_code == 403 and b"Nothing was deleted" in refused.data
+    assert db.session.get(User, patient.id) is not None
+    data = {"csrf_token": csrf_token(client, "/account"), "password": factories.PASSWORD,
+            "understood": "y", "code": factories.totp_code(patient)}
+    assert client.post("/account/delete", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, patient_id) is None

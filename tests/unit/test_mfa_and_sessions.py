@@ -128,3 +128,13 @@ def test_production_cookies_are_secure():
     from config import ProductionConfig
 
     assert ProductionConfig.SESSION_COOKIE_SECURE and ProductionConfig.REMEMBER_COOKIE_SECURE
+
+
+def test_patient_can_opt_in_and_is_then_asked_at_login(client, patient):
+    login(client, patient)
+    assert b'id="mfa-setup-link"' in client.get("/patient").data
+    complete_mfa_setup(client)
+    assert b"Two-step login is on." in client.get("/patient").data
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/patient")})
+    assert password_login(client, patient).headers["Location"].endswith("/auth/mfa")
+    assert client.get("/patient").headers["Location"].endswith("/auth/mfa")

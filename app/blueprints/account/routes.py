@@ -61,7 +61,8 @@ def delete():
     if not form.validate_on_submit():
         return _page(form, 400)
     try:
-        summary = privacy.delete_account(current_user._get_current_object(), form.password.data)
+        summary = privacy.delete_account(current_user._get_current_object(), form.password.data,
+                                          form.code.data)
     except privacy.PrivacyError as error:
         form.password.errors.append(error.message)
         return _page(form, error.status)
