@@ -10,6 +10,7 @@ from app.models.care import Consultation, ConsultationStatus, ScreeningShare, Sh
 from app.models.screening import Screening, ScreeningStatus
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
+from app.security.policy import consultation_visible_to, screening_visible_to
 
 MESSAGE_MAX = 2000
 DECLINE_REASON_MAX = 1000
@@ -231,3 +232,29 @@ def shared_screenings(consultation: Consultation) -> list:
         return []
     return list(db.session.scalars(select(Screening).where(Screening.id.in_(ids))
                                    .order_by(Screening.created_at, Screening.id)))
+
+
+# --- Reading a patient's record -----------------------------------------------------------
+
+def get_for_user(user: User, consultation_id: int) -> Consultation | None:
+    """The consultation if `user` may see it (app.security.policy decides), else None."""
+    consultation = db.session.get(Consultation, consultation_id)
+    return consultation if consultation and consultation_visible_to(user, consultation) else None
+
+
+def shared_screening_for(doctor: User, consultation: Consultation, screening_id: int) -> Screening | None:
+    """A screening of this consultation's patient that `doctor` may see, else None."""
+    screening = db.session.get(Screening, screening_id)
+    if (screening is None or screening.patient_id != consultation.patient_id
+            or not screening_visible_to(doctor, screening)):
+        return None
+    return screening
+
+
+def record_view(user: User, consultation: Consultation, target: str) -> None:
+    """Audit every look a doctor takes at a patient's data (patients reading their own: not)."""
+    if user.role is Role.DOCTOR:
+        audit.record("patient_data.view", actor_id=user.id, patient_id=consultation.patient_id,
+                     target=target)
+        db.session.commit()
+

@@ -14,6 +14,7 @@ from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, Diagnosis, Report, ReportStatus
 from app.models.user import User
 from app.security import audit
+from app.security.policy import report_visible_to
 from app.services.consultations import CareError, shared_screenings
 from app.services.diagnoses import PLAN_LABELS, PLAN_PLAIN, severity_label
 
@@ -227,3 +228,10 @@ def patient_history(patient: User) -> dict:
         "plan_labels": PLAN_LABELS,
         "plan_plain": PLAN_PLAIN,
     }
+
+
+def get_for_user(user: User, report_id: int) -> Report | None:
+    """The report if `user` may see it (drafts: only the treating doctor), else None."""
+    report = db.session.get(Report, report_id)
+    return report if report and report_visible_to(user, report) else None
+

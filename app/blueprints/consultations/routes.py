@@ -15,17 +15,12 @@ from app.blueprints.consultations.forms import (
     RequestForm,
 )
 from app.blueprints.htmx import is_htmx
-from app.extensions import db
 from app.ml.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
 from app.models.care import Consultation, ConsultationStatus
-from app.models.screening import Screening
 from app.models.user import Role
-from app.security import audit
 from app.security.policy import (
-    consultation_visible_to,
     doctor_treats,
     role_required,
-    screening_visible_to,
 )
 from app.services import chat, consultations, diagnoses, directory, followups, notifications, reports
 from app.services.consultations import CareError
@@ -44,8 +39,8 @@ def fail(error: CareError):
 
 def load_consultation(consultation_id: int) -> Consultation:
     """The consultation if this user may see it; 404 otherwise (no hint that it exists)."""
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None or not consultation_visible_to(current_user, consultation):
+    consultation = consultations.get_for_user(current_user, consultation_id)
+    if consultation is None:
         abort(404)
     return consultation
 
@@ -58,10 +53,7 @@ def treating(consultation_id: int) -> Consultation:
 
 
 def audit_view(consultation: Consultation, target: str) -> None:
-    if current_user.role is Role.DOCTOR:
-        audit.record("patient_data.view", actor_id=current_user.id, patient_id=consultation.patient_id,
-                     target=target)
-        db.session.commit()
+    consultations.record_view(current_user, consultation, target)
 
 
 # --- Directory and requests ---------------------------------------------------------------
@@ -265,9 +257,8 @@ def request_screening(consultation_id: int):
 @role_required(Role.DOCTOR)
 def shared_screening(consultation_id: int, screening_id: int):
     consultation = treating(consultation_id)
-    screening = db.session.get(Screening, screening_id)
-    if (screening is None or screening.patient_id != consultation.patient_id
-            or not screening_visible_to(current_user, screening)):
+    screening = consultations.shared_screening_for(current_user, consultation, screening_id)
+    if screening is None:
         abort(404)
     audit_view(consultation, f"screening:{screening.id}")
     return render_template("consultations/screening.html", consultation=consultation, screening=screening,

@@ -8,17 +8,16 @@ from flask_login import current_user
 from app.blueprints.consultations.forms import ReportForm
 from app.blueprints.consultations.routes import audit_view, fail, treating
 from app.blueprints.reports import bp
-from app.extensions import db
 from app.models.care import Report, ReportStatus
 from app.models.user import Role
-from app.security.policy import report_visible_to, role_required
+from app.security.policy import role_required
 from app.services import reports
 from app.services.consultations import CareError
 
 
 def load_report(report_id: int) -> Report:
-    report = db.session.get(Report, report_id)
-    if report is None or not report_visible_to(current_user, report):
+    report = reports.get_for_user(current_user, report_id)
+    if report is None:
         abort(404)
     return report
 
