@@ -11,21 +11,9 @@ from rq.job import JobStatus
 from app.jobs import health
 from app.jobs.queue import get_queue, get_redis, redis_available
 from app.jobs.worker import MoodLensWorker
+from tests.integration.test_screening_worker import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def worker_env(app) -> dict:
-    env = dict(os.environ)
-    env.update({
-        "MOODLENS_ENV": "development",
-        "MOODLENS_INSTANCE_PATH": str(app.config["INSTANCE_PATH"]),
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "RQ_QUEUE": app.config["RQ_QUEUE"],
-    })
-    return env
 
 
 def test_health_job_round_trip_through_a_worker_process(app):
