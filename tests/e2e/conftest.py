@@ -8,6 +8,7 @@ TEST_DATABASE_URL gets a database of its own for the session.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -17,8 +18,11 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
+import zxingcpp
+from PIL import Image
 import pytest
 import requests
 from sqlalchemy import create_engine, text
@@ -251,13 +255,26 @@ def log_in(page, user: dict) -> None:
 
 
 def enrol_second_factor(page) -> str:
-    """On the enrolment page: read the key as a person would type it, confirm, return it."""
+    """On the enrolment page: scan the QR code as a phone would, check it against the key shown
+    for typing by hand, confirm, return the key."""
     page.wait_for_url("**/auth/mfa/setup")
     secret = page.locator("#totp-secret").inner_text()
+    scanned = urlsplit(scan_qr_code(page, "img[alt^='QR code']"))
+    assert (scanned.scheme, scanned.netloc) == ("otpauth", "totp")
+    assert parse_qs(scanned.query)["secret"] == [secret]
     page.fill("input[name=code]", pyotp.TOTP(secret).now())
     page.click("main button[type=submit]")
     page.wait_for_selector("#recovery-codes")
     return secret
+
+
+def scan_qr_code(page, selector: str) -> str:
+    """What an authenticator app reads from the QR image as the browser renders it."""
+    image = page.locator(selector)
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR image did not decode"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.screenshot())))
+    assert len(decoded) == 1, f"expected one QR code, read {len(decoded)}"
+    return decoded[0].text
 
 
 def screenshot(page, name: str) -> Path:
