@@ -29,6 +29,17 @@ def _env_list(name: str) -> list[str] | None:
     return [item.strip() for item in value.split(",") if item.strip()] or None
 
 
+def parse_crisis_lines(value: str) -> list[tuple[str, str | None]]:
+    """`"Samaritans|116 123;Emergency services|999"` → [(name, number), ...]. An entry without a
+    number is kept as plain text (never dropped: a crisis line must not vanish silently)."""
+    lines = []
+    for entry in value.split(";"):
+        name, _, number = entry.partition("|")
+        if name.strip():
+            lines.append((name.strip(), number.strip() or None))
+    return lines
+
+
 def normalise_database_url(url: str) -> str:
     """Plain `postgres://` and `postgresql://` URLs use the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -112,6 +123,9 @@ class Config:
         "If you are in danger or thinking about harming yourself, call your local emergency "
         "number now (112 in Europe, 911 in North America) or go to the nearest emergency "
         "department. You can also talk to a crisis line or someone you trust today.")
+    # Named crisis lines offered as tap-to-call links wherever the crisis panel shows:
+    # "Name|number" entries separated by ";" (README lists examples for the US, UK and EU).
+    CRISIS_LINES = parse_crisis_lines(os.environ.get("CRISIS_LINES", "Emergency services|112"))
     # Facial-affect indicator (0-100) at or above which the result suggests talking to a doctor.
     DOCTOR_CTA_INDICATOR_THRESHOLD = _env_int("DOCTOR_CTA_INDICATOR_THRESHOLD", 70)
 

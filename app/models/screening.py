@@ -65,6 +65,10 @@ class Screening(db.Model):
     phq9_band: Mapped[str] = mapped_column(String(32))
     # Item 9 > 0: shown to doctors first, whatever the facial analysis says.
     urgent: Mapped[bool] = mapped_column(default=False, index=True)
+    # Item 9 > 0 keeps a crisis panel on the patient's home until a treating doctor confirms
+    # here that they have read this screening; the clinical record says who and when.
+    crisis_acknowledged_at: Mapped[datetime | None]
+    crisis_acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     # Facial analysis (app.ml.pipeline): summary JSON, per-frame rows in ScreeningFrame.
     affect_indicator: Mapped[float | None]
@@ -77,7 +81,8 @@ class Screening(db.Model):
     crop_path: Mapped[str | None] = mapped_column(String(255))
     gradcam_path: Mapped[str | None] = mapped_column(String(255))
 
-    patient: Mapped[User] = relationship()
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+    crisis_acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[crisis_acknowledged_by_id])
     frames: Mapped[list[ScreeningFrame]] = relationship(
         back_populates="screening",
         cascade="all, delete-orphan",

@@ -193,8 +193,26 @@ def share_screening(patient: User, consultation: Consultation, screening_id: int
         consultation.urgent = True
     audit.record("screening.share", actor_id=patient.id, patient_id=patient.id,
                  target=f"screening:{screening_id}", details={"consultation_id": consultation.id})
+    notify_shared(consultation, screening)
     db.session.commit()
+    from app.services import notifications
+
+    notifications.dispatch_pending()
     return share
+
+
+def notify_shared(consultation: Consultation, screening: Screening) -> None:
+    """Tell the doctor a screening was shared (by hand or automatically), urgent ones as such;
+    once per screening and consultation."""
+    from app.services import notifications
+
+    urgent = is_urgent_screening(screening)
+    notifications.notify(consultation.doctor_id,
+                         "screening.shared.urgent" if urgent else "screening.shared",
+                         "An urgent new screening was shared with you" if urgent
+                         else "A new screening was shared with you",
+                         f"/consultations/{consultation.id}",
+                         dedupe_key=f"shared:{consultation.id}:{screening.id}")
 
 
 def revoke_share(patient: User, consultation: Consultation, share_id: int) -> ScreeningShare:

@@ -23,7 +23,7 @@ from app.models.care import (
 from app.models.screening import Screening, ScreeningStatus
 from app.security import audit
 from app.services import notifications
-from app.services.consultations import is_urgent_screening, shared_screenings
+from app.services.consultations import is_urgent_screening, notify_shared, shared_screenings
 
 WORSENING_POINTS = 5
 REMISSION_BELOW = 5
@@ -135,13 +135,7 @@ def link_new_screenings(patient_id: int) -> int:
             audit.record("screening.share", actor_id=patient_id, patient_id=patient_id,
                          target=f"screening:{screening.id}",
                          details={"consultation_id": consultation.id, "source": source.value})
-            urgent = is_urgent_screening(screening)
-            notifications.notify(consultation.doctor_id,
-                                 "screening.shared.urgent" if urgent else "screening.shared",
-                                 "An urgent new screening was shared with you" if urgent
-                                 else "A new screening was shared with you",
-                                 f"/consultations/{consultation.id}",
-                                 dedupe_key=f"shared:{consultation.id}:{screening.id}")
+            notify_shared(consultation, screening)
             added += 1
             if source is ShareSource.FOLLOW_UP:
                 followed.append(consultation)

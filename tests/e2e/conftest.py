@@ -21,10 +21,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
-import zxingcpp
-from PIL import Image
 import pytest
 import requests
+import zxingcpp
+from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 

@@ -113,3 +113,31 @@ def test_camera_denied_is_explained_and_upload_offered(page, live_server):
     assert "Camera access was denied" in page.inner_text("#camera-message")
     assert "upload a photo" in page.inner_text("#camera-message")
     assert page.locator("#media").is_visible() and not page.locator("#record-start").is_visible()
+
+
+def test_crisis_lines_appear_in_the_form_at_item9_and_lead_straight_to_a_doctor(page, live_server, tmp_path):
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(samples.astronaut_jpeg())
+    log_in(page, live_server.create_user("patient"))
+    consent_from_home(page)
+    page.set_input_files("#media", str(photo))
+    answer_phq9(page, [1, 1, 1, 1, 0, 0, 0, 0, 0])
+    assert not page.locator("#crisis-now").is_visible()
+    page.check("input[name=q9][value='2']")
+    panel = page.locator("#crisis-now")
+    assert panel.is_visible() and panel.get_attribute("role") == "alert"
+    assert panel.locator("a[href^='tel:']").count() >= 1
+    page.set_viewport_size({"width": 390, "height": 844})
+    panel.scroll_into_view_if_needed()
+    screenshot(page, "screening-form-crisis-390")
+    page.check("input[name=q9][value='0']")  # changing the answer back hides it again
+    assert not panel.is_visible()
+    page.check("input[name=q9][value='1']")
+    page.click("#submit-talk-now")
+    page.wait_for_url(re.compile(r".*/consultations/new\?screening=\d+$"))
+    screening_id = page.url.rsplit("=", 1)[1]
+    assert page.locator(f"input[name=screenings][value='{screening_id}']").is_checked()
+    page.goto("/patient")
+    assert page.locator("#crisis-home").is_visible()
+    assert page.locator("#crisis-home a[href^='tel:']").count() >= 1
+    screenshot(page, "patient-home-crisis-390")

@@ -22,7 +22,7 @@ from app.security.policy import (
     doctor_treats,
     role_required,
 )
-from app.services import chat, consultations, diagnoses, directory, followups, notifications, reports
+from app.services import chat, consultations, crisis, diagnoses, directory, followups, notifications, reports
 from app.services.consultations import CareError
 
 FIRST_AVAILABLE = "any"
@@ -265,6 +265,22 @@ def shared_screening(consultation_id: int, screening_id: int):
                            items=list(zip(PHQ9_ITEMS, screening.phq9_answers or [], strict=False)),
                            answer_options=ANSWER_OPTIONS, severity_label=diagnoses.severity_label,
                            full_result_url=optional_url("screening.detail", screening_id=screening.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/screenings/<int:screening_id>/acknowledge")
+@role_required(Role.DOCTOR)
+def acknowledge_crisis(consultation_id: int, screening_id: int):
+    consultation = treating(consultation_id)
+    screening = consultations.shared_screening_for(current_user, consultation, screening_id)
+    if screening is None:
+        abort(404)
+    try:
+        crisis.acknowledge(current_user, screening)
+    except CareError as error:
+        fail(error)
+    flash("Noted: the patient's home no longer says that no doctor has read this screening.", "success")
+    return redirect(url_for("consultations.shared_screening", consultation_id=consultation.id,
+                            screening_id=screening.id), 303)
 
 
 # --- Diagnosis ----------------------------------------------------------------------------

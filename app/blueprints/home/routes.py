@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.blueprints.home import bp
 from app.models.user import Role
 from app.security.policy import role_required
+from app.services import crisis
 
 HOME_BY_ROLE = {Role.PATIENT: "home.patient", Role.DOCTOR: "home.doctor", Role.ADMIN: "admin.index"}
 
@@ -20,7 +21,8 @@ def index():
 @bp.get("/patient")
 @role_required(Role.PATIENT)
 def patient():
-    return render_template("home/patient.html", profile=current_user.patient_profile)
+    return render_template("home/patient.html", profile=current_user.patient_profile,
+                           crisis=crisis.awaiting_doctor(current_user.id))
 
 
 @bp.get("/doctor")

@@ -111,13 +111,17 @@ def new():
             return jsonify(error={"status": error.status, "message": error.message}), error.status
         return _render_new(form, error.status, error.message)
     location = url_for("screening.detail", screening_id=screening.id)
+    # "Submit and talk to a doctor now" (the crisis panel): straight to the request, this screening ticked.
+    talk_now = request.form.get("then") == "doctor"
+    next_url = (presenters.consultation_url(screening) if talk_now else None) or location
     if _wants_json():
         return (
-            jsonify(id=screening.id, status=screening.status.value, url=location, urgent=screening.urgent),
+            jsonify(id=screening.id, status=screening.status.value, url=location, urgent=screening.urgent,
+                    next=next_url),
             201,
             {"Location": location},
         )
-    return redirect(location, 303)
+    return redirect(next_url, 303)
 
 
 # --- result, progress, retry --------------------------------------------------------------

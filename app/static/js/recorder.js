@@ -146,6 +146,8 @@
       return;
     }
     var data = new FormData(form);
+    // "Submit and talk to a doctor now" sends its name like a plain form submission would.
+    if (event.submitter && event.submitter.name) { data.set(event.submitter.name, event.submitter.value); }
     if (captured) { data.set("media", captured, capturedName); }
     var request = new XMLHttpRequest();
     request.open("POST", form.action);
@@ -159,7 +161,7 @@
       try { body = JSON.parse(request.responseText); } catch (ignored) { body = {}; }
       if (request.status === 201 && body.url) {
         if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }
-        window.location.assign(body.url);
+        window.location.assign(body.next || body.url);
         return;
       }
       submitButton.disabled = false; show(progress, false);
