@@ -95,6 +95,9 @@ class Config:
     ML_MODELS_DIR = Path(os.environ.get("ML_MODELS_DIR", BASE_DIR / "ml_models")).resolve()
     FACE_MAX_SIDE = _env_int("FACE_MAX_SIDE", 640)
     ALLOWED_PLUGINS = _env_list("ALLOWED_PLUGINS")
+    # A classifier whose test accuracy is below this (or unknown) becomes the default only after
+    # the admin confirms, seeing its numbers (FER2013: humans ≈ 0.65, the shipped model 0.66).
+    PLUGIN_DEFAULT_MIN_ACCURACY = float(os.environ.get("PLUGIN_DEFAULT_MIN_ACCURACY") or 0.6)
 
     DEMO_SEED_ALLOWED = True
 

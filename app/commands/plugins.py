@@ -1,5 +1,7 @@
 """`flask plugins ...`: the admin page's plugin switches, for operators."""
 
+import functools
+
 import click
 from flask.cli import AppGroup
 
@@ -47,6 +49,8 @@ def disable_command(name: str) -> None:
 
 @plugins_cli.command("set-default")
 @click.argument("name")
-def set_default_command(name: str) -> None:
+@click.option("--yes", is_flag=True, help="Confirm a model whose test accuracy is low or unknown.")
+def set_default_command(name: str, yes: bool) -> None:
     """Make NAME the plugin new screenings use."""
-    _change(plugin_settings.set_default, name, f"{name} is now the default.")
+    change = functools.partial(plugin_settings.set_default, confirmed=yes)
+    _change(change, name, f"{name} is now the default.")

@@ -2,8 +2,10 @@
 
 Which plugins *exist* is the registry's business (built-ins, entry points, narrowed by the
 deployment's ALLOWED_PLUGINS). Which of them are *enabled*, and which is the *default* for new
-screenings, is stored here in `plugin_settings`. A plugin without a row is enabled: a newly
-installed plugin shows up ready to choose, but never becomes the default on its own.
+screenings, is stored here in `plugin_settings`. A plugin without a row is disabled, except the
+shipped pretrained default: a newly trained or installed model waits for an admin to look at its
+model card and switch it on. Making a model whose test accuracy is low (or unknown) the default
+asks for an explicit confirmation that names its numbers.
 
 Everything is read per call, so a change applies to the very next screening in every web and
 worker process without a restart (loaded models stay cached in the registry).
@@ -30,6 +32,10 @@ class PluginSettingError(ValueError):
 
 class UnknownPluginError(PluginSettingError):
     status = 404
+
+
+class ConfirmationRequired(PluginSettingError):
+    """The change is allowed, but only once the admin confirms it knowing the numbers."""
 
 
 @dataclass
@@ -63,6 +69,21 @@ def _allowed() -> set[str] | None:
     return set(allowed) if allowed else None
 
 
+def _enabled(name: str, setting: PluginSetting | None) -> bool:
+    return setting.enabled if setting is not None else name == DEFAULT_PLUGIN
+
+
+def test_accuracy(card: dict) -> float | None:
+    """Accuracy on the model's own test split (trainer or `flask ml evaluate`), else the
+    published figure of a pretrained model; None when nothing says."""
+    for source in (card.get("evaluation"), card.get("test_metrics"), card.get("published_accuracy")):
+        if isinstance(source, dict):
+            value = source.get("accuracy", source.get("value"))
+            if isinstance(value, int | float):
+                return float(value)
+    return None
+
+
 def _settings() -> dict[str, PluginSetting]:
     return {row.name: row for row in db.session.scalars(select(PluginSetting))}
 
@@ -81,7 +102,7 @@ def _status(name: str, plugin_class, setting: PluginSetting | None) -> PluginSta
         version=plugin.version,
         available=reason is None,
         unavailable_reason=reason,
-        enabled=setting.enabled if setting else True,
+        enabled=_enabled(name, setting),
         is_default=False,
         labels=list(plugin.labels),
         input_shape=list(plugin.input_shape),
@@ -125,8 +146,7 @@ def default_plugin_name() -> str:
     for name in candidates:
         if name is None or name not in classes:
             continue
-        setting = settings.get(name)
-        if (setting is None or setting.enabled) and classes[name](models_dir).available():
+        if _enabled(name, settings.get(name)) and classes[name](models_dir).available():
             return name
     return DEFAULT_PLUGIN
 
@@ -142,7 +162,7 @@ def _find(name: str) -> tuple[list[PluginStatus], PluginStatus]:
 def _row(name: str) -> PluginSetting:
     row = db.session.get(PluginSetting, name)
     if row is None:
-        row = PluginSetting(name=name, enabled=True, is_default=False)
+        row = PluginSetting(name=name, enabled=_enabled(name, None), is_default=False)
         db.session.add(row)
     return row
 
@@ -196,7 +216,7 @@ def disable(name: str, actor_id: int | None = None) -> PluginStatus:
     return _find(name)[1]
 
 
-def set_default(name: str, actor_id: int | None = None) -> PluginStatus:
+def set_default(name: str, actor_id: int | None = None, confirmed: bool = False) -> PluginStatus:
     statuses, status = _find(name)
     if not status.available:
         raise PluginSettingError(f"{name} cannot be the default: {status.unavailable_reason}")
@@ -204,10 +224,19 @@ def set_default(name: str, actor_id: int | None = None) -> PluginStatus:
         raise PluginSettingError(f"{name} is disabled; enable it before making it the default.")
     if status.is_default:
         raise PluginSettingError(f"{name} is already the default.")
+    accuracy = test_accuracy(status.card)
+    floor = current_app.config["PLUGIN_DEFAULT_MIN_ACCURACY"]
+    if not confirmed and (accuracy is None or accuracy < floor):
+        measured = ("has no recorded test accuracy" if accuracy is None
+                    else f"scored {accuracy:.1%} accuracy on its test split")
+        raise ConfirmationRequired(
+            f"{name} {measured}; this deployment expects at least {floor:.0%} of a default model. "
+            "Every new screening would use it. Confirm to make it the default anyway.")
     previous = next((other.name for other in statuses if other.is_default), None)
     _make_default(name, actor_id)
     audit.record("plugin.set_default", actor_id=actor_id, target=f"plugin:{name}",
-                 details={"previous": previous})
+                 details={"previous": previous, "test_accuracy": accuracy,
+                          "confirmed_low_accuracy": confirmed})
     db.session.commit()
     return _find(name)[1]
 

@@ -157,14 +157,21 @@ def test_new_default_is_used_by_the_next_screening(browser, two_plugin_server, t
         log_in(page, server.create_user("admin"))
         page.goto("/admin/plugins")
         assert "Default" in _row(page, DEFAULT).inner_text()
-        assert _row(page, SECOND).locator("button[data-action=default]").is_enabled()
+        # A newly trained model waits for the admin: disabled, so it cannot be the default yet.
+        assert "Disabled" in _row(page, SECOND).inner_text()
+        assert _row(page, SECOND).locator("button[data-action=default]").is_disabled()
+        _row(page, SECOND).locator("button[data-action=enable]").click()
+        page.wait_for_selector(f"#plugin-{SECOND} >> text=Enabled")
 
-        # Disable the current default: the other runnable plugin takes over, swapped in by htmx.
-        _row(page, DEFAULT).locator("button[data-action=disable]").click()
-        page.wait_for_selector(f"#plugin-{DEFAULT} >> text=Disabled")
-        assert "Default" in _row(page, SECOND).inner_text()
-        assert _row(page, DEFAULT).locator("button[data-action=default]").is_disabled()
-        screenshot(page, "admin-plugins-switched")
+        # It has no recorded test accuracy: making it the default asks first, saying so.
+        _row(page, SECOND).locator("button[data-action=default]").click()
+        page.wait_for_selector("#confirm-default")
+        assert "has no recorded test accuracy" in page.inner_text("#confirm-default")
+        assert "Default" in _row(page, DEFAULT).inner_text()
+        screenshot(page, "admin-plugins-confirm-default")
+        page.click("#confirm-default-button")
+        page.wait_for_selector(f"#plugin-{SECOND} .pill-brand")
+        assert _row(page, DEFAULT).locator("button[data-action=default]").is_enabled()
 
         # The patient's next screening records and uses it.
         patient = patient_context.new_page()
@@ -179,13 +186,12 @@ def test_new_default_is_used_by_the_next_screening(browser, two_plugin_server, t
         patient.wait_for_url(re.compile(r".*/screenings/\d+$"))
         patient.wait_for_selector(f"a[href$='/screenings/model-card/{SECOND}']", timeout=RESULT_TIMEOUT)
 
-        # Enable the pretrained plugin again and pick it as the default through the page.
-        _row(page, DEFAULT).locator("button[data-action=enable]").click()
-        page.wait_for_selector(f"#plugin-{DEFAULT} >> text=Enabled")
-        _row(page, DEFAULT).locator("button[data-action=default]").click()
-        page.wait_for_selector(f"#plugin-{DEFAULT} .pill-brand")
-        assert "now the default" in page.inner_text("#plugin-list")
-        assert _row(page, SECOND).locator("button[data-action=default]").is_enabled()
+        # Disable the current default: the pretrained plugin takes over, swapped in by htmx.
+        _row(page, SECOND).locator("button[data-action=disable]").click()
+        page.wait_for_selector(f"#plugin-{SECOND} >> text=Disabled")
+        assert "Default" in _row(page, DEFAULT).inner_text()
+        assert f"New screenings use {DEFAULT}" in page.inner_text("#plugin-list")
+        screenshot(page, "admin-plugins-switched")
     finally:
         admin_context.close()
         patient_context.close()

@@ -86,8 +86,34 @@ def test_page_lists_every_plugin_with_availability_and_model_card(admin_client):
     assert "mini-Xception" in html and "64×64×1" in html
 
 
+def test_a_newly_trained_model_starts_disabled(admin_client):
+    html = admin_client.get("/admin/plugins").get_data(as_text=True)
+    row = html.split(f'id="plugin-{TRAINED}"')[1].split("</tr>")[0]
+    assert ">Disabled<" in row and 'data-action="enable"' in row
+    assert plugin_settings.default_plugin_name() == DEFAULT_PLUGIN
+    response = _post(admin_client, f"/admin/plugins/{TRAINED}/default")
+    assert response.status_code == 409 and "enable it before" in response.get_data(as_text=True)
+
+
+def test_a_low_accuracy_default_needs_confirmation_with_its_numbers(admin_client, admin):
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
+    for htmx in (False, True):
+        response = _post(admin_client, f"/admin/plugins/{TRAINED}/default", htmx=htmx)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and 'id="confirm-default"' in html
+        assert "scored 57.1% accuracy on its test split; this deployment expects at least 60%" in html
+        assert plugin_settings.default_plugin_name() == DEFAULT_PLUGIN  # nothing changed yet
+    response = _post(admin_client, f"/admin/plugins/{TRAINED}/default", htmx=True, confirm="yes")
+    assert response.status_code == 200 and "now the default" in response.get_data(as_text=True)
+    assert plugin_settings.default_plugin_name() == TRAINED
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "plugin.set_default")).one()
+    assert event.details == {"previous": DEFAULT_PLUGIN, "test_accuracy": 0.5714,
+                             "confirmed_low_accuracy": True}
+
+
 def test_disable_default_then_choose_another_applies_to_next_screening(admin_client, admin):
     assert plugin_settings.default_plugin_name() == DEFAULT_PLUGIN
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
     response = _post(admin_client, f"/admin/plugins/{DEFAULT_PLUGIN}/disable", htmx=True)
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
@@ -105,11 +131,12 @@ def test_disable_default_then_choose_another_applies_to_next_screening(admin_cli
     events = list(db.session.scalars(
         select(AuditEvent).where(AuditEvent.action.startswith("plugin.")).order_by(AuditEvent.id)))
     assert [(e.action, e.target, e.actor_id) for e in events] == [
+        ("plugin.enable", f"plugin:{TRAINED}", admin.id),
         ("plugin.disable", f"plugin:{DEFAULT_PLUGIN}", admin.id),
         ("plugin.enable", f"plugin:{DEFAULT_PLUGIN}", admin.id),
         ("plugin.set_default", f"plugin:{DEFAULT_PLUGIN}", admin.id),
     ]
-    assert events[0].details == {"new_default": TRAINED}
+    assert events[1].details == {"new_default": TRAINED}
 
 
 def test_change_is_seen_by_another_process_without_restart(tmp_path, redis_url, models_dir, admin_client):
@@ -118,7 +145,8 @@ def test_change_is_seen_by_another_process_without_restart(tmp_path, redis_url, 
     with other.app_context():
         assert plugin_settings.default_plugin_name() == DEFAULT_PLUGIN
         db.session.remove()
-    assert _post(admin_client, f"/admin/plugins/{TRAINED}/default").status_code == 302
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/default", confirm="yes").status_code == 302
     with other.app_context():
         assert plugin_settings.default_plugin_name() == TRAINED
         db.session.remove()
@@ -144,6 +172,7 @@ def test_refused_changes_are_clear_4xx(admin_client, url, status, message):
 
 
 def test_last_enabled_plugin_cannot_be_disabled_and_disabled_cannot_be_default(admin_client):
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
     assert _post(admin_client, f"/admin/plugins/{TRAINED}/disable").status_code == 302
     response = _post(admin_client, f"/admin/plugins/{DEFAULT_PLUGIN}/disable")
     assert response.status_code == 409
@@ -185,7 +214,11 @@ def test_cli_mirrors_the_page(app):
     assert UNTRAINED in listing.output and "unavailable" in listing.output
     assert "flask ml train" in listing.output
 
+    result = runner.invoke(args=["plugins", "enable", TRAINED])
+    assert result.exit_code == 0
     result = runner.invoke(args=["plugins", "set-default", TRAINED])
+    assert result.exit_code == 1 and "57.1% accuracy" in result.output
+    result = runner.invoke(args=["plugins", "set-default", TRAINED, "--yes"])
     assert result.exit_code == 0 and plugin_settings.default_plugin_name() == TRAINED
     result = runner.invoke(args=["plugins", "disable", TRAINED])
     assert result.exit_code == 0 and f"New screenings use {DEFAULT_PLUGIN}" in result.output
@@ -197,4 +230,4 @@ def test_cli_mirrors_the_page(app):
     assert result.exit_code == 0
     actions = list(db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.action.startswith("plugin.")).order_by(AuditEvent.id)))
-    assert actions == ["plugin.set_default", "plugin.disable", "plugin.enable"]
+    assert actions == ["plugin.enable", "plugin.set_default", "plugin.disable", "plugin.enable"]

@@ -71,7 +71,8 @@ def test_submit_and_talk_to_a_doctor_now_opens_the_request_with_this_screening(a
     assert re.search(rf'<input checked[^>]*value="{screening.id}"', request_page)
 
     data = form_data(client, screening_samples.astronaut_jpeg(), filename="me.jpg", answers=CRISIS_ANSWERS)
-    response = client.post("/screenings/new", data={**data, "then": "doctor"}, content_type="multipart/form-data",
+    response = client.post("/screenings/new", data={**data, "then": "doctor"},
+                           content_type="multipart/form-data",
                            headers={"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"})
     body = response.get_json()
     assert response.status_code == 201 and body["next"].startswith("/consultations/new?screening=")

@@ -56,9 +56,10 @@ def index():
 
 # --- Classifier plugins -------------------------------------------------------------------
 
-def _plugins_page(message: str | None = None):
+def _plugins_page(message: str | None = None, confirm: dict | None = None):
     return render_page_or_fragment("admin/plugins.html", "admin/partials/plugin_list.html",
-                                   plugins=plugin_settings.list_plugins(), form=ActionForm(), message=message)
+                                   plugins=plugin_settings.list_plugins(), form=ActionForm(), message=message,
+                                   confirm=confirm)
 
 
 @bp.get("/plugins")
@@ -95,8 +96,19 @@ def disable_plugin(name: str):
 @bp.post("/plugins/<name>/default")
 @admin_only
 def set_default_plugin(name: str):
-    return _change_plugin(plugin_settings.set_default, name,
-                          f"{name} is now the default for new screenings.")
+    confirmed = request.form.get("confirm") == "yes"
+    try:
+        plugin_settings.set_default(name, actor_id=current_user.id, confirmed=confirmed)
+    except plugin_settings.ConfirmationRequired as question:
+        # Not a refusal: the same page asks, with the numbers, and offers the confirmed form.
+        return _plugins_page(confirm={"name": name, "message": str(question)})
+    except plugin_settings.PluginSettingError as error:
+        return _refuse(error, _plugins_page)
+    done = f"{name} is now the default for new screenings."
+    if is_htmx():
+        return _plugins_page(message=done)
+    flash(done, "success")
+    return redirect(url_for("admin.plugins"))
 
 
 @bp.get("/plugins/<name>/confusion-matrix.png")
