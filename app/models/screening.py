@@ -32,6 +32,11 @@ class ScreeningStatus(enum.StrEnum):
 class ScreeningKind(enum.StrEnum):
     PHOTO = "photo"
     CLIP = "clip"
+    QUESTIONNAIRE = "questionnaire"  # the PHQ-9 alone: no face was shared
+
+    @property
+    def has_media(self) -> bool:
+        return self is not ScreeningKind.QUESTIONNAIRE
 
 
 class Screening(db.Model):

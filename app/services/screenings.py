@@ -24,7 +24,7 @@ from app.extensions import db
 from app.jobs import periodic
 from app.jobs.queue import get_queue, get_redis, redis_available
 from app.ml import media
-from app.ml.phq9 import Phq9Error, score_phq9
+from app.ml.phq9 import Phq9Error, Phq9Result, score_phq9
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from app.models.user import Role, User
@@ -129,9 +129,16 @@ def prepare_media(data: bytes) -> tuple[ScreeningKind, bytes, str]:
 
 
 def submit_screening(
-    patient: User, media_bytes: bytes, filename: str | None, answers: Sequence[int], difficulty: int | None
+    patient: User,
+    media_bytes: bytes | None,
+    filename: str | None,
+    answers: Sequence[int],
+    difficulty: int | None,
 ) -> Screening:
-    """Validate, store encrypted, commit, then enqueue. `filename` is only logged, never trusted."""
+    """Validate, store encrypted, commit, then enqueue. `filename` is only logged, never trusted.
+
+    Without media (`None`) it is a questionnaire-only screening: finished at once, nothing to
+    analyse, and otherwise the same (result page, history, sharing, follow-up)."""
     if patient.role is not Role.PATIENT:
         raise ScreeningError("Only patients can take screenings.", 403)
     record = consent.active_screening_consent(patient)
@@ -141,6 +148,8 @@ def submit_screening(
         phq9 = score_phq9(answers, difficulty)
     except Phq9Error as error:
         raise ScreeningError(error.message, 422) from error
+    if media_bytes is None:
+        return _submit_questionnaire_only(patient, record.text_version, phq9)
     kind, stored, media_type = prepare_media(media_bytes)
     path = media_store.save(
         stored, f"screenings/{patient.id}", ".jpg" if kind is ScreeningKind.PHOTO else ".video"
@@ -183,6 +192,34 @@ def submit_screening(
         media_store.delete(path)
         raise
     enqueue(screening)
+    _link_to_care(patient)
+    return screening
+
+
+def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Result) -> Screening:
+    now = utcnow()
+    screening = Screening(
+        patient_id=patient.id,
+        kind=ScreeningKind.QUESTIONNAIRE,
+        status=ScreeningStatus.DONE,
+        stage="",
+        progress=1.0,
+        plugin_name="",  # no classifier was involved
+        consent_version=consent_version,
+        phq9_answers=list(phq9.answers),
+        phq9_difficulty=phq9.difficulty,
+        phq9_total=phq9.total,
+        phq9_item9=phq9.answers[8],
+        phq9_band=phq9.band,
+        urgent=phq9.item9_positive,
+        started_at=now,
+        finished_at=now,
+    )
+    db.session.add(screening)
+    db.session.flush()
+    audit.record("screening.submit", actor_id=patient.id, patient_id=patient.id,
+                 target=f"screening:{screening.id}", details={"kind": ScreeningKind.QUESTIONNAIRE.value})
+    db.session.commit()
     _link_to_care(patient)
     return screening
 

@@ -141,3 +141,19 @@ def test_crisis_lines_appear_in_the_form_at_item9_and_lead_straight_to_a_doctor(
     assert page.locator("#crisis-home").is_visible()
     assert page.locator("#crisis-home a[href^='tel:']").count() >= 1
     screenshot(page, "patient-home-crisis-390")
+
+
+def test_questionnaire_only_without_a_camera(page, live_server):
+    log_in(page, live_server.create_user("patient"))
+    consent_from_home(page)
+    page.check("input[name=include][value='questionnaire']")
+    assert not page.locator("#face-parts").is_visible()
+    answer_phq9(page, [1, 2, 1, 1, 1, 2, 1, 1, 0])
+    page.click("#submit-screening")
+    page.wait_for_url(re.compile(r".*/screenings/\d+$"))
+    assert page.locator("#questionnaire-only").is_visible()
+    assert "10" in page.inner_text("#phq9-result") and page.locator("#doctor-cta").is_visible()
+    assert page.locator("#analysis-progress").count() == 0
+    screenshot(page, "screening-questionnaire-only-result")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "screening-questionnaire-only-result-390")

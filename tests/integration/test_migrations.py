@@ -54,7 +54,29 @@ def test_migrations_on_postgresql(tmp_path, postgres_url):
     try:
         upgrade(url, tmp_path / "instance")
         assert_schema_matches_models(url)
+        assert "'questionnaire'" in screening_kind_check(url)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+
+def screening_kind_check(database_url: str) -> str:
+    """The text of the CHECK constraint on screenings.kind, as the database holds it."""
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'screenings'")).scalar_one()
+        else:
+            sql = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                                    " WHERE conname = 'ck_screenings_screening_kind'")).scalar_one()
+    engine.dispose()
+    return sql
+
+
+def test_questionnaire_only_kind_is_allowed_after_upgrade_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    upgrade(url, tmp_path / "instance")
+    check = screening_kind_check(url)
+    assert "'questionnaire'" in check and "'photo'" in check and "'clip'" in check

@@ -275,3 +275,34 @@ def test_redis_down_at_submit_keeps_it_pending_then_enqueues(app_factory, tmp_pa
             assert queue.job_ids == [screening.rq_job_id]
     finally:
         embedded_redis.shutdown(redis_home)
+
+
+def test_questionnaire_only_screening_is_complete_without_media(client, consented):
+    data = form_data(client, samples.astronaut_jpeg(), filename="chosen-then-changed-my-mind.jpg",
+                     answers=[2, 2, 1, 1, 1, 1, 1, 1, 0])
+    response = client.post("/screenings/new", data={**data, "include": "questionnaire"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    screening = only_screening()
+    # Finished at once, nothing stored or queued: the photo chosen before switching was ignored.
+    assert screening.kind == "questionnaire" and screening.status is ScreeningStatus.DONE
+    assert screening.media_path is None and screening.rq_job_id is None and screening.phq9_total == 10
+    app = client.application
+    assert Queue(app.config["RQ_QUEUE"], connection=app.extensions["moodlens_redis"]).count == 0
+    assert not [path for path in media_store.media_root().rglob("*") if path.is_file()]
+    page = client.get(f"/screenings/{screening.id}").get_data(as_text=True)
+    assert 'id="questionnaire-only"' in page and "hx-trigger" not in page
+    assert "10<span" in page and 'id="doctor-cta"' in page  # PHQ-9 ≥ 10 still suggests a doctor
+    history = client.get("/screenings").get_data(as_text=True)
+    assert "questionnaire" in history
+    api = client.get(f"/api/v1/screenings/{screening.id}").get_json()
+    assert api["kind"] == "questionnaire" and api["status"] == "done"
+
+
+def test_with_face_still_needs_media(client, consented):
+    data = form_data(client, None)
+    response = client.post("/screenings/new", data={**data, "include": "face"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "or choose the questionnaire only" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Screening.id))) == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
@@ -18,12 +18,31 @@ def _optional_int(value):
     return None if value in (None, "") else int(value)
 
 
+WITH_FACE, QUESTIONNAIRE_ONLY = "face", "questionnaire"
+FACE_CHOICES = [
+    SelectChoice(WITH_FACE, "With a photo or a short clip of my face"),
+    SelectChoice(QUESTIONNAIRE_ONLY, "The questionnaire only"),
+]
+
+
 class ScreeningForm(FlaskForm):
-    media = FileField("Photo or clip", validators=[FileRequired("Please choose a photo or record a clip.")])
+    # The face is an optional extra: the PHQ-9 alone is a complete screening. Clients that do not
+    # send this field (older pages, API scripts) mean "with a face", as before.
+    include = RadioField("What to include", choices=FACE_CHOICES, default=WITH_FACE)
+    media = FileField("Photo or clip")
     # The difficulty item is only asked "if you checked off any problems": it may stay empty.
     difficulty = RadioField(
         "Difficulty", choices=DIFFICULTY_CHOICES, coerce=_optional_int, validate_choice=False
     )
+
+    def validate_media(self, field) -> None:
+        if self.include.data == WITH_FACE and not field.data:
+            raise ValidationError(
+                "Please choose a photo or record a clip — or choose the questionnaire only.")
+
+    @property
+    def with_face(self) -> bool:
+        return self.include.data == WITH_FACE
 
     def validate_difficulty(self, field) -> None:
         if field.data is not None and field.data not in range(len(DIFFICULTY_OPTIONS)):

@@ -101,10 +101,12 @@ def new():
         if _wants_json():
             return jsonify(error={"status": 422, "message": message, "fields": form.errors}), 422
         return _render_new(form, 422, message)
-    upload = form.media.data
+    # Questionnaire only: a file chosen before switching is ignored, never read or stored.
+    upload = form.media.data if form.with_face else None
     try:
         screening = screenings.submit_screening(
-            current_user, upload.read(), upload.filename, form.answers, form.difficulty.data
+            current_user, upload.read() if upload else None, upload.filename if upload else None,
+            form.answers, form.difficulty.data
         )
     except screenings.ScreeningError as error:
         if _wants_json():

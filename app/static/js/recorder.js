@@ -129,6 +129,25 @@
     clearCaptured(); form.removeAttribute("data-captured"); statusLine.textContent = ""; cameraReady();
   });
 
+  // "The questionnaire only": hide the face part and switch the camera off; nothing is sent.
+  var faceParts = $("face-parts");
+  function withFace() {
+    var chosen = form.querySelector("input[name=include]:checked");
+    return !chosen || chosen.value === "face";
+  }
+  function updateFaceParts() {
+    faceParts.hidden = !withFace();
+    if (faceParts.hidden && stream) {
+      if (recorder && recorder.state !== "inactive") { recorder.stop(); }
+      stream.getTracks().forEach(function (track) { track.stop(); });
+      stream = null; show(preview, false); show(buttons.start, canRecord);
+      show(buttons.record, false); show(buttons.still, false); show(buttons.stop, false);
+    }
+  }
+  var includeInputs = form.querySelectorAll("input[name=include]");
+  for (var i = 0; i < includeInputs.length; i++) { includeInputs[i].addEventListener("change", updateFaceParts); }
+  updateFaceParts();
+
   fileInput.addEventListener("change", function () {
     if (fileInput.files.length) { clearCaptured(); form.removeAttribute("data-captured"); }
   });
@@ -136,8 +155,9 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     showError("");
-    if (!captured && !fileInput.files.length) {
-      showError("Please choose a photo or record a clip first.");
+    var face = withFace();
+    if (face && !captured && !fileInput.files.length) {
+      showError("Please choose a photo or record a clip — or choose the questionnaire only.");
       return;
     }
     if (!form.checkValidity()) {
@@ -148,7 +168,7 @@
     var data = new FormData(form);
     // "Submit and talk to a doctor now" sends its name like a plain form submission would.
     if (event.submitter && event.submitter.name) { data.set(event.submitter.name, event.submitter.value); }
-    if (captured) { data.set("media", captured, capturedName); }
+    if (!face) { data.delete("media"); } else if (captured) { data.set("media", captured, capturedName); }
     var request = new XMLHttpRequest();
     request.open("POST", form.action);
     request.setRequestHeader("X-Requested-With", "XMLHttpRequest");

@@ -1,16 +1,22 @@
-"""crisis path: a treating doctor acknowledges an item-9 screening
+"""patient experience: crisis acknowledgement by a treating doctor; questionnaire-only screenings
 
-Revision ID: lead12_crisis_acknowledgement
+Revision ID: lead12_patient_experience
 Revises: 0003_care
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'lead12_crisis_acknowledgement'
+revision = 'lead12_patient_experience'
 down_revision = '0003_care'
 branch_labels = None
 depends_on = None
+
+
+def _kinds(batch_op, kinds):
+    # The kind is a plain string with a CHECK constraint (portable enum): widen or narrow it.
+    batch_op.drop_constraint(op.f('ck_screenings_screening_kind'), type_='check')
+    batch_op.create_check_constraint(op.f('ck_screenings_screening_kind'), sa.column('kind').in_(kinds))
 
 
 def upgrade():
@@ -19,10 +25,13 @@ def upgrade():
         batch_op.add_column(sa.Column('crisis_acknowledged_by_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_screenings_crisis_acknowledged_by_id_users'), 'users',
                                     ['crisis_acknowledged_by_id'], ['id'], ondelete='SET NULL')
+        _kinds(batch_op, ['photo', 'clip', 'questionnaire'])
 
 
 def downgrade():
+    op.execute("DELETE FROM screenings WHERE kind = 'questionnaire'")
     with op.batch_alter_table('screenings', schema=None) as batch_op:
+        _kinds(batch_op, ['photo', 'clip'])
         batch_op.drop_constraint(batch_op.f('fk_screenings_crisis_acknowledged_by_id_users'), type_='foreignkey')
         batch_op.drop_column('crisis_acknowledged_by_id')
         batch_op.drop_column('crisis_acknowledged_at')
