@@ -55,18 +55,34 @@ class Band:
     low: int
     high: int
     label: str
-    proposed_action: str
+    proposed_action: str  # the clinician's wording (Kroenke & Spitzer 2002, table 3)
+    # The patient's wording: what the score means and what they can do next, in plain words
+    # (as patient-facing NHS tools put it); never a diagnosis.
+    plain_meaning: str
+    plain_next: str
 
 
 BANDS: tuple[Band, ...] = (
-    Band("minimal", 0, 4, "None–minimal", "None."),
-    Band("mild", 5, 9, "Mild", "Watchful waiting; repeat PHQ-9 at follow-up."),
+    Band("minimal", 0, 4, "None–minimal", "None.",
+         "Your answers show few or no signs of depression over the last two weeks.",
+         "Keep doing what helps you feel well. If things change, you can take another screening "
+         "at any time."),
+    Band("mild", 5, 9, "Mild", "Watchful waiting; repeat PHQ-9 at follow-up.",
+         "Your answers show some signs of low mood, at a mild level. Many people feel like this "
+         "for a while.",
+         "Look after the basics — sleep, daylight, moving your body, time with people you trust — "
+         "and take another screening in two weeks. If it does not get better, or gets worse, talk "
+         "to a doctor."),
     Band(
         "moderate",
         10,
         14,
         "Moderate",
         "Treatment plan, considering counseling, follow-up and/or pharmacotherapy.",
+        "Your answers show signs of depression at a moderate level. This is common, and it can be "
+        "treated.",
+        "It is worth talking to a doctor about how you feel: talking therapies and other treatments "
+        "help many people. You can contact a doctor through MoodLens.",
     ),
     Band(
         "moderately_severe",
@@ -74,6 +90,10 @@ BANDS: tuple[Band, ...] = (
         19,
         "Moderately severe",
         "Active treatment with pharmacotherapy and/or psychotherapy.",
+        "Your answers show signs of depression at a moderately severe level. It can be treated, and "
+        "you do not have to manage it alone.",
+        "Please talk to a doctor soon, within the next few days. Together you can choose a "
+        "treatment, such as a talking therapy or medicine.",
     ),
     Band(
         "severe",
@@ -82,6 +102,10 @@ BANDS: tuple[Band, ...] = (
         "Severe",
         "Immediate initiation of pharmacotherapy and, if severe impairment or poor response to therapy, "
         "expedited referral to a mental health specialist for psychotherapy and/or collaborative management.",
+        "Your answers show signs of depression at a severe level. It can be treated, and help is "
+        "there now.",
+        "Please talk to a doctor as soon as you can, today if possible. If you feel you might not "
+        "keep yourself safe, call your emergency number now.",
     ),
 )
 BANDS_BY_KEY = {band.key: band for band in BANDS}

@@ -100,7 +100,9 @@ def test_result_page_polls_and_shows_phq9_and_crisis_panel(client, consented):
     page = client.get(f"/screenings/{screening.id}").get_data(as_text=True)
     assert 'id="crisis-panel"' in page and "emergency" in page
     assert "This is a screening, not a diagnosis" in page
-    assert "13<span" in page and "Moderate" in page and "Provisional major depressive syndrome" in page
+    assert "13<span" in page and "Moderate" in page and "signs of depression at a moderate level" in page
+    # The clinician's wording (pattern, proposed action) is for doctors, not on the patient's page.
+    assert "Provisional major depressive syndrome" not in page and "Proposed action" not in page
     assert 'hx-trigger="every 500ms"' in page and 'id="doctor-cta"' in page
     assert ' style="' not in page and "<script>" not in page
     fragment = client.get(f"/screenings/{screening.id}/status", headers={"HX-Request": "true"})

@@ -111,6 +111,20 @@ def consultation_url(screening: Screening) -> str | None:
     return None
 
 
+# Where the facial indicator says the opposite of the questionnaire (e.g. a smile for the camera
+# next to PHQ-9 12): the patient is told so, and that the questionnaire counts.
+CALM_FACE_BELOW = 40
+
+
+def signals_disagree(screening: Screening) -> bool:
+    value = screening.affect_indicator
+    if value is None:
+        return False
+    high_face = value >= current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
+    calm_face = value < CALM_FACE_BELOW
+    return (screening.phq9_total >= 10 and calm_face) or (screening.phq9_total < 10 and high_face)
+
+
 def facial_view(screening: Screening) -> dict:
     result = screening.facial_result or {}
     summary = result.get("summary") or {}
@@ -128,6 +142,7 @@ def facial_view(screening: Screening) -> dict:
         "frames_with_face": result.get("frames_with_face"),
         "max_faces": result.get("max_faces_seen", len(faces)),
         "labels": (result.get("plugin") or {}).get("labels") or [],
+        "disagrees": signals_disagree(screening),
     }
 
 

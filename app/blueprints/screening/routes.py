@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.blueprints.htmx import is_htmx
 from app.blueprints.screening import bp, presenters
 from app.blueprints.screening.forms import ScreeningForm
-from app.ml.phq9 import DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.ml.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
 from app.models.screening import Screening
 from app.models.user import Role
 from app.security.media_crypto import MediaDecryptionError
@@ -134,6 +134,7 @@ def _context(screening: Screening) -> dict:
     return {
         "screening": screening,
         "phq9": presenters.phq9_of(screening),
+        "band": BANDS_BY_KEY[screening.phq9_band],
         "items": presenters.phq9_items(screening),
         "facial": presenters.facial_view(screening),
         "cta_reasons": reasons,
