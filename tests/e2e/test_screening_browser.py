@@ -72,15 +72,34 @@ def test_upload_a_photo_with_item9_shows_the_crisis_panel(page, live_server, tmp
     screenshot(page, "screening-photo-result-crisis")
 
 
-def test_missing_answers_are_reported_in_the_page(page, live_server, tmp_path):
-    photo = tmp_path / "me.jpg"
+def test_missing_answers_are_named_and_the_form_is_forgiving(page, live_server, tmp_path):
+    photo, huge = tmp_path / "me.jpg", tmp_path / "huge.jpg"
     photo.write_bytes(samples.astronaut_jpeg())
+    huge.write_bytes(b"\xff\xd8" + b"\0" * (11 * 1024 * 1024))
     log_in(page, live_server.create_user("patient"))
     consent_from_home(page)
+    # Too large a file is refused before it is uploaded.
+    page.set_input_files("#media", str(huge))
+    assert "larger than 10 MB" in page.inner_text("#form-error")
+    assert page.evaluate("document.getElementById('media').files.length") == 0
     page.set_input_files("#media", str(photo))
+    for number in (1, 2, 4, 5, 6, 8, 9):
+        page.check(f"input[name=q{number}][value='0']")
     page.click("#submit-screening")
-    assert "answer all nine questions" in page.inner_text("#form-error")
+    assert "questions 3 and 7 still need an answer" in page.inner_text("#form-error")
     assert page.url.endswith("/screenings/new")
+    assert "field-invalid" in page.get_attribute("#fieldset-q3", "class")
+    assert "field-invalid" not in page.get_attribute("#fieldset-q4", "class")
+    assert page.evaluate("document.activeElement.name") == "q3"
+    # Enter on an answer chooses it; it does not submit the form.
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    assert page.url.endswith("/screenings/new")
+    assert page.is_checked("input[name=q3][value='1']")
+    page.set_viewport_size({"width": 390, "height": 844})
+    height = page.evaluate("document.querySelector('#fieldset-q3 .choice').getBoundingClientRect().height")
+    assert height >= 44
+    screenshot(page, "screening-form-missing-390")
 
 
 def test_take_a_still_with_the_webcam(page, live_server):

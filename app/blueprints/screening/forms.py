@@ -18,6 +18,7 @@ def _optional_int(value):
     return None if value in (None, "") else int(value)
 
 
+UNANSWERED = "Please answer this question."
 WITH_FACE, QUESTIONNAIRE_ONLY = "face", "questionnaire"
 FACE_CHOICES = [
     SelectChoice(WITH_FACE, "With a photo or a short clip of my face"),
@@ -65,6 +66,6 @@ for _number, _text in enumerate(PHQ9_ITEMS, start=1):
             _text,
             choices=ANSWER_CHOICES,
             coerce=int,
-            validators=[InputRequired(message="Please answer this question.")],
+            validators=[InputRequired(message=UNANSWERED)],
         ),
     )

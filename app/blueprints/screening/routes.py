@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.htmx import is_htmx
 from app.blueprints.screening import bp, presenters
-from app.blueprints.screening.forms import ScreeningForm
+from app.blueprints.screening.forms import UNANSWERED, ScreeningForm
 from app.ml.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
 from app.models.screening import Screening
 from app.models.user import Role
@@ -74,15 +74,26 @@ def _render_new(form: ScreeningForm, status: int = 200, error: str | None = None
         record_seconds=current_app.config["RECORD_MAX_SECONDS"],
         max_photo_mb=current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024),
         max_clip_mb=current_app.config["MAX_CLIP_BYTES"] // (1024 * 1024),
+        max_photo_bytes=current_app.config["MAX_PHOTO_BYTES"],
+        max_clip_bytes=current_app.config["MAX_CLIP_BYTES"],
     ), status
 
 
 def _form_message(form: ScreeningForm) -> str:
-    parts = []
+    """What to fix, in one line: unanswered questions by number, then any other error."""
+    unanswered, other = [], []
     for name, errors in form.errors.items():
-        where = f"question {name[1:]}" if name[:1] == "q" and name[1:].isdigit() else form[name].label.text
-        parts.append(f"{where}: {errors[0]}")
-    return "Please check the form — " + "; ".join(parts)
+        if name[:1] == "q" and name[1:].isdigit():
+            if errors[0] == UNANSWERED:
+                unanswered.append(name[1:])
+            else:
+                other.append(f"question {name[1:]}: {errors[0]}")
+        else:
+            other.append(f"{form[name].label.text}: {errors[0]}")
+    if unanswered:
+        other.insert(0, (f"question {unanswered[0]} still needs an answer" if len(unanswered) == 1 else
+                         f"questions {', '.join(unanswered[:-1])} and {unanswered[-1]} still need an answer"))
+    return "Please check the form — " + "; ".join(other) + "."
 
 
 @bp.route("/screenings/new", methods=["GET", "POST"])

@@ -148,9 +148,48 @@
   for (var i = 0; i < includeInputs.length; i++) { includeInputs[i].addEventListener("change", updateFaceParts); }
   updateFaceParts();
 
+  // Too large a file is refused here, before minutes of uploading end in the server's 413.
+  function tooLarge(file) {
+    var isVideo = /^video\//.test(file.type);
+    var limit = parseInt(form.getAttribute(isVideo ? "data-max-clip-bytes" : "data-max-photo-bytes"), 10);
+    return limit && file.size > limit ? Math.floor(limit / (1024 * 1024)) : 0;
+  }
+
   fileInput.addEventListener("change", function () {
-    if (fileInput.files.length) { clearCaptured(); form.removeAttribute("data-captured"); }
+    showError("");
+    if (!fileInput.files.length) { return; }
+    var limitMb = tooLarge(fileInput.files[0]);
+    if (limitMb) {
+      showError("This file is larger than " + limitMb + " MB. Please choose a smaller photo or a shorter clip.");
+      fileInput.value = "";
+      return;
+    }
+    clearCaptured(); form.removeAttribute("data-captured");
   });
+
+  // Enter on an answer would submit the whole form by accident (implicit submission): it only
+  // selects, as Space does.
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.type === "radio") {
+      event.preventDefault();
+      event.target.checked = true;
+      event.target.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+
+  // Name the unanswered questions, mark them for sight and for screen readers, go to the first.
+  function missingAnswers() {
+    var missing = [];
+    var items = form.querySelectorAll("fieldset.phq-item:not(.difficulty)");
+    for (var i = 0; i < items.length; i++) {
+      var answered = !!items[i].querySelector("input:checked");
+      items[i].classList.toggle("field-invalid", !answered);
+      var inputs = items[i].querySelectorAll("input");
+      for (var j = 0; j < inputs.length; j++) { inputs[j].setAttribute("aria-invalid", answered ? "false" : "true"); }
+      if (!answered) { missing.push(i + 1); }
+    }
+    return missing;
+  }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -160,9 +199,13 @@
       showError("Please choose a photo or record a clip — or choose the questionnaire only.");
       return;
     }
-    if (!form.checkValidity()) {
-      showError("Please answer all nine questions.");
-      form.reportValidity();
+    var missing = missingAnswers();
+    if (missing.length) {
+      var names = missing.length === 1 ? "question " + missing[0]
+        : "questions " + missing.slice(0, -1).join(", ") + " and " + missing[missing.length - 1];
+      showError("Please answer all nine questions: " + names + (missing.length === 1 ? " still needs" : " still need") + " an answer.");
+      var firstMissing = form.querySelector("#fieldset-q" + missing[0] + " input");
+      if (firstMissing) { firstMissing.focus(); }
       return;
     }
     var data = new FormData(form);
