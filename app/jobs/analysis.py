@@ -101,6 +101,10 @@ def analyse_screening(screening_id: int) -> str:
             )
             _fail(screening, reason + " You can retry it.")
         raise
+    if result == "done":
+        from app.services.screenings import link_to_care
+
+        link_to_care(screening.patient_id)  # a photo or clip joins the patient's care once a face is found
     return result
 
 

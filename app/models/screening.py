@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -70,6 +70,8 @@ class Screening(db.Model):
     phq9_band: Mapped[str] = mapped_column(String(32))
     # Item 9 > 0: shown to doctors first, whatever the facial analysis says.
     urgent: Mapped[bool] = mapped_column(default=False, index=True)
+    # The patient's choice, at submission, for their treating doctor(s): off keeps it private.
+    share_with_care: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Item 9 > 0 keeps a crisis panel on the patient's home until a treating doctor confirms
     # here that they have read this screening; the clinical record says who and when.
     crisis_acknowledged_at: Mapped[datetime | None]

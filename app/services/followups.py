@@ -27,6 +27,7 @@ from app.services.consultations import is_urgent_screening, notify_shared, share
 
 WORSENING_POINTS = 5
 REMISSION_BELOW = 5
+FACE_FOUND = ("one", "several")
 
 
 # --- Pure rules -------------------------------------------------------------------------
@@ -96,6 +97,69 @@ def active_consultations(patient_id: int | None = None, doctor_id: int | None = 
     return list(db.session.scalars(query.order_by(Consultation.id)))
 
 
+def auto_share_eligible(screening: Screening) -> bool:
+    """Shared automatically only if the patient left "share" ticked and the screening says
+    something: the questionnaire alone, an analysis that found a face, or, whatever the
+    analysis did, a PHQ-9 item 9 above 0 (the crisis rule wins). A test run that failed or
+    found no face waits for the patient to share it by hand."""
+    if not screening.share_with_care:
+        return False
+    if screening.phq9_item9 > 0:
+        return True
+    return screening.status is ScreeningStatus.DONE and (
+        not screening.kind.has_media or screening.face_status in FACE_FOUND)
+
+
+def auto_share_consultations(patient_id: int) -> list[Consultation]:
+    """The consultations a screening taken now would be shared with (a doctor asked for one,
+    or follows a confirmed diagnosis): the screening form offers the choice for these."""
+    found = []
+    for consultation in active_consultations(patient_id=patient_id):
+        diagnosis = consultation.current_diagnosis
+        requested = db.session.scalar(select(ScreeningRequest.id).where(
+            ScreeningRequest.consultation_id == consultation.id, ScreeningRequest.fulfilled_at.is_(None)))
+        if requested is not None or (diagnosis is not None and diagnosis.confirmed):
+            found.append(consultation)
+    return found
+
+
+@dataclass
+class Sharing:
+    """What the patient's result page says about who sees this screening."""
+
+    shared: list[tuple[Consultation, ScreeningShare]]  # active shares in open consultations
+    offer: list[Consultation]  # treating consultations it could still be shared with
+    pending: bool  # it will be shared when the analysis finishes
+    not_shared_because: str | None
+
+
+def sharing_of(screening: Screening) -> Sharing:
+    link_new_screenings(screening.patient_id)
+    open_statuses = (ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED)
+    shared = [(share.consultation, share) for share in db.session.scalars(
+        select(ScreeningShare).join(Consultation).where(
+            ScreeningShare.screening_id == screening.id, ScreeningShare.revoked_at.is_(None),
+            Consultation.status.in_(open_statuses)).order_by(ScreeningShare.id))]
+    sharing_with = {consultation.id for consultation, _ in shared}
+    offer = [c for c in auto_share_consultations(screening.patient_id) if c.id not in sharing_with]
+    pending = bool(offer) and screening.share_with_care and not screening.status.finished
+    reason = None
+    if offer and not pending:
+        if not screening.share_with_care:
+            reason = "You chose to keep this screening to yourself."
+        elif screening.status is ScreeningStatus.FAILED:
+            reason = "It was not shared automatically because the analysis did not finish."
+        elif not auto_share_eligible(screening):
+            reason = "It was not shared automatically because no face was found."
+        elif any(share.revoked_at is not None for share in screening_shares(screening.id)):
+            reason = "You stopped sharing it."
+    return Sharing(shared, offer, pending, reason)
+
+
+def screening_shares(screening_id: int) -> list[ScreeningShare]:
+    return list(db.session.scalars(select(ScreeningShare).where(ScreeningShare.screening_id == screening_id)))
+
+
 def link_new_screenings(patient_id: int) -> int:
     """Share with the treating doctor the screenings taken for an open request or while a
     confirmed diagnosis is followed (the patient consented to this when accepting care).
@@ -112,10 +176,10 @@ def link_new_screenings(patient_id: int) -> int:
             continue
         already = {share.screening_id for share in consultation.shares}
         candidates = list(db.session.scalars(select(Screening).where(
-            Screening.patient_id == patient_id, Screening.status != ScreeningStatus.FAILED,
+            Screening.patient_id == patient_id, Screening.share_with_care.is_(True),
             Screening.created_at >= min(starts)).order_by(Screening.created_at, Screening.id)))
         for screening in candidates:
-            if screening.id in already:
+            if screening.id in already or not auto_share_eligible(screening):
                 continue
             request = next((r for r in requests if r.fulfilled_at is None
                             and screening.created_at >= r.created_at), None)

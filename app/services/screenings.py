@@ -134,6 +134,7 @@ def submit_screening(
     filename: str | None,
     answers: Sequence[int],
     difficulty: int | None,
+    share_with_care: bool = True,
 ) -> Screening:
     """Validate, store encrypted, commit, then enqueue. `filename` is only logged, never trusted.
 
@@ -149,7 +150,7 @@ def submit_screening(
     except Phq9Error as error:
         raise ScreeningError(error.message, 422) from error
     if media_bytes is None:
-        return _submit_questionnaire_only(patient, record.text_version, phq9)
+        return _submit_questionnaire_only(patient, record.text_version, phq9, share_with_care)
     kind, stored, media_type = prepare_media(media_bytes)
     path = media_store.save(
         stored, f"screenings/{patient.id}", ".jpg" if kind is ScreeningKind.PHOTO else ".video"
@@ -167,6 +168,7 @@ def submit_screening(
         phq9_item9=phq9.answers[8],
         phq9_band=phq9.band,
         urgent=phq9.item9_positive,
+        share_with_care=share_with_care,
         media_path=path,
         media_type=media_type,
     )
@@ -192,11 +194,12 @@ def submit_screening(
         media_store.delete(path)
         raise
     enqueue(screening)
-    _link_to_care(patient)
+    link_to_care(patient.id)
     return screening
 
 
-def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Result) -> Screening:
+def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Result,
+                               share_with_care: bool) -> Screening:
     now = utcnow()
     screening = Screening(
         patient_id=patient.id,
@@ -212,6 +215,7 @@ def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Re
         phq9_item9=phq9.answers[8],
         phq9_band=phq9.band,
         urgent=phq9.item9_positive,
+        share_with_care=share_with_care,
         started_at=now,
         finished_at=now,
     )
@@ -220,19 +224,20 @@ def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Re
     audit.record("screening.submit", actor_id=patient.id, patient_id=patient.id,
                  target=f"screening:{screening.id}", details={"kind": ScreeningKind.QUESTIONNAIRE.value})
     db.session.commit()
-    _link_to_care(patient)
+    link_to_care(patient.id)
     return screening
 
 
-def _link_to_care(patient: User) -> None:
-    """Care loop (issue 5): a requested or follow-up screening joins its episode at once."""
+def link_to_care(patient_id: int) -> None:
+    """Share what should be shared with the treating doctor now: at submission, and again when
+    the analysis finishes (a photo or clip is shared only once a face was found)."""
     from app.services.followups import link_new_screenings
 
     try:
-        link_new_screenings(patient.id)
+        link_new_screenings(patient_id)
     except Exception:  # the screening is saved; the care pages link it again when opened
         db.session.rollback()
-        current_app.logger.exception("could not link screenings of patient %s to their care", patient.id)
+        current_app.logger.exception("could not link screenings of patient %s to their care", patient_id)
 
 
 # --- queueing -----------------------------------------------------------------------------

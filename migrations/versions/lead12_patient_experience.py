@@ -1,4 +1,4 @@
-"""patient experience: crisis acknowledgement by a treating doctor; questionnaire-only screenings
+"""patient experience: crisis acknowledgement, questionnaire-only screenings, per-screening sharing choice
 
 Revision ID: lead12_patient_experience
 Revises: 0003_care
@@ -26,11 +26,13 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_screenings_crisis_acknowledged_by_id_users'), 'users',
                                     ['crisis_acknowledged_by_id'], ['id'], ondelete='SET NULL')
         _kinds(batch_op, ['photo', 'clip', 'questionnaire'])
+        batch_op.add_column(sa.Column('share_with_care', sa.Boolean(), server_default=sa.true(), nullable=False))
 
 
 def downgrade():
     op.execute("DELETE FROM screenings WHERE kind = 'questionnaire'")
     with op.batch_alter_table('screenings', schema=None) as batch_op:
+        batch_op.drop_column('share_with_care')
         _kinds(batch_op, ['photo', 'clip'])
         batch_op.drop_constraint(batch_op.f('fk_screenings_crisis_acknowledged_by_id_users'), type_='foreignkey')
         batch_op.drop_column('crisis_acknowledged_by_id')

@@ -23,6 +23,7 @@ from app.models.care import (
     ScreeningShare,
     ShareSource,
 )
+from app.models.screening import ScreeningStatus
 from tests import factories
 from tests.integration.test_care_helpers import client_for, make_screening, post
 
@@ -251,6 +252,12 @@ def test_a_screening_submitted_for_a_request_joins_the_episode_at_once(app, pati
     buffer = io.BytesIO()
     Image.fromarray(data.astronaut()).save(buffer, format="JPEG")
     submitted = screenings.submit_screening(patient, buffer.getvalue(), "face.jpg", [2] * 8 + [0], 1)
+    # A photo joins once its analysis found a face (the job calls link_to_care when it finishes).
+    assert db.session.scalars(select(ScreeningShare).where(
+        ScreeningShare.screening_id == submitted.id)).first() is None
+    submitted.status, submitted.face_status = ScreeningStatus.DONE, "one"
+    db.session.commit()
+    screenings.link_to_care(patient.id)
     share = db.session.scalars(select(ScreeningShare).where(
         ScreeningShare.screening_id == submitted.id)).one()
     assert share.consultation_id == consultation.id and share.source is ShareSource.REQUESTED

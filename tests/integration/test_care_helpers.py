@@ -29,6 +29,7 @@ def make_screening(patient, total: int, item9: int = 0, affect: float | None = 5
                           plugin_name="test", consent_version="test", phq9_answers=list(result.answers),
                           phq9_difficulty=1, phq9_total=result.total, phq9_item9=item9,
                           phq9_band=result.band, urgent=item9 > 0, affect_indicator=affect,
+                          face_status="one" if status is ScreeningStatus.DONE else None,
                           created_at=utcnow() - timedelta(days=days_ago))
     db.session.add(screening)
     db.session.commit()

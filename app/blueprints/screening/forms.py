@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField
+from wtforms import BooleanField, HiddenField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
@@ -31,6 +31,10 @@ class ScreeningForm(FlaskForm):
     # send this field (older pages, API scripts) mean "with a face", as before.
     include = RadioField("What to include", choices=FACE_CHOICES, default=WITH_FACE)
     media = FileField("Photo or clip")
+    # Offered only while a doctor follows the patient (share_offered marks that the box was on
+    # the page): unticked keeps this screening private; otherwise it is shared as before.
+    share_with_care = BooleanField("Share this screening with my doctor", default=True)
+    share_offered = HiddenField()
     # The difficulty item is only asked "if you checked off any problems": it may stay empty.
     difficulty = RadioField(
         "Difficulty", choices=DIFFICULTY_CHOICES, coerce=_optional_int, validate_choice=False
@@ -40,6 +44,10 @@ class ScreeningForm(FlaskForm):
         if self.include.data == WITH_FACE and not field.data:
             raise ValidationError(
                 "Please choose a photo or record a clip — or choose the questionnaire only.")
+
+    @property
+    def shares_with_care(self) -> bool:
+        return bool(self.share_with_care.data) or not self.share_offered.data
 
     @property
     def with_face(self) -> bool:

@@ -13,7 +13,7 @@ from app.models.screening import Screening
 from app.models.user import Role
 from app.security.media_crypto import MediaDecryptionError
 from app.security.policy import activation_map_visible_to, role_required
-from app.services import consent, media_store, screenings
+from app.services import consent, followups, media_store, screenings
 from app.services.plugin_settings import list_plugins
 
 # htmx stops a polling element when the response has this status (and still swaps it).
@@ -74,6 +74,7 @@ def _render_new(form: ScreeningForm, status: int = 200, error: str | None = None
         record_seconds=current_app.config["RECORD_MAX_SECONDS"],
         max_photo_mb=current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024),
         max_clip_mb=current_app.config["MAX_CLIP_BYTES"] // (1024 * 1024),
+        share_with=followups.auto_share_consultations(current_user.id),
         max_photo_bytes=current_app.config["MAX_PHOTO_BYTES"],
         max_clip_bytes=current_app.config["MAX_CLIP_BYTES"],
     ), status
@@ -117,7 +118,7 @@ def new():
     try:
         screening = screenings.submit_screening(
             current_user, upload.read() if upload else None, upload.filename if upload else None,
-            form.answers, form.difficulty.data
+            form.answers, form.difficulty.data, share_with_care=form.shares_with_care,
         )
     except screenings.ScreeningError as error:
         if _wants_json():
@@ -156,6 +157,7 @@ def _context(screening: Screening) -> dict:
         "show_gradcam": bool(screening.gradcam_path) and activation_map_visible_to(current_user, screening),
         # Doctors reach this page through the care loop: no "your" wording, no patient-only links.
         "own": current_user.id == screening.patient_id,
+        "sharing": followups.sharing_of(screening) if current_user.id == screening.patient_id else None,
     }
 
 
