@@ -101,8 +101,7 @@ def request_consultation(patient: User, doctor_id: int | None, screening_ids: li
                                       source=ShareSource.REQUEST))
     audit.record("consultation.request", actor_id=patient.id, patient_id=patient.id,
                  target=f"consultation:{consultation.id}",
-                 details={"doctor_id": doctor.id, "shared": [s.id for s in shared],
-                          "urgent": consultation.urgent})
+                 details={"doctor_id": doctor.id, "shared": [s.id for s in shared]})
     from app.services import notifications
 
     kind = "request.urgent" if consultation.urgent else "request.new"

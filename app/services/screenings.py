@@ -172,8 +172,6 @@ def submit_screening(
             details={
                 "kind": kind.value,
                 "bytes": len(stored),
-                "phq9_band": phq9.band,
-                "urgent": phq9.item9_positive,
                 "filename_given": bool(filename),
             },
         )
