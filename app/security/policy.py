@@ -33,6 +33,17 @@ def can_see_patients(user) -> bool:
     return user.is_authenticated and user.is_verified_doctor
 
 
+def care_records_visible_to(user) -> bool:
+    """Whether lists about patients (consultations, unread counts, notifications) may be shown:
+    patients see their own; a doctor only while verified. A revoked, rejected or pending doctor
+    gets empty lists everywhere, so no page, panel or badge shows names, flags or counts."""
+    if not user.is_authenticated:
+        return False
+    if user.role is Role.PATIENT:
+        return True
+    return can_see_patients(user)
+
+
 def screening_visible_to(user, screening) -> bool:
     """The patient who took a screening sees it; a doctor only through the care loop: assigned
     to a consultation they accepted, with an unrevoked share of this screening. Admins never."""

@@ -10,7 +10,7 @@ from app.models.care import Consultation, ConsultationStatus, ScreeningShare, Sh
 from app.models.screening import Screening, ScreeningStatus
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
-from app.security.policy import consultation_visible_to, screening_visible_to
+from app.security.policy import care_records_visible_to, consultation_visible_to, screening_visible_to
 
 MESSAGE_MAX = 2000
 DECLINE_REASON_MAX = 1000
@@ -219,6 +219,8 @@ def doctor_inbox(doctor_id: int) -> list[Consultation]:
 
 
 def consultations_of(user: User) -> list[Consultation]:
+    if not care_records_visible_to(user):
+        return []
     column = Consultation.doctor_id if user.role is Role.DOCTOR else Consultation.patient_id
     return list(db.session.scalars(select(Consultation).where(column == user.id)
                                    .order_by(Consultation.created_at.desc(), Consultation.id.desc())))

@@ -19,6 +19,7 @@ from app.ml.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
 from app.models.care import Consultation, ConsultationStatus
 from app.models.user import Role
 from app.security.policy import (
+    care_records_visible_to,
     doctor_treats,
     role_required,
 )
@@ -323,7 +324,7 @@ def diagnosis(consultation_id: int):
 @bp.get("/care/panels/doctor")
 @role_required(Role.DOCTOR)
 def doctor_panel():
-    if not current_user.is_verified_doctor:
+    if not care_records_visible_to(current_user):
         abort(404)
     return render_template("partials/care_doctor_panel.html",
                            inbox=consultations.doctor_inbox(current_user.id),
