@@ -9,6 +9,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models._ids import parse_id
 from app.models.audit import AuditEvent
 from app.models.user import User
 from app.services.accounts import find_user
@@ -26,12 +27,12 @@ class AuditFilter:
 
 
 def _user_id(value: str | None) -> int | None:
-    """The id a filter value names; -1 (matches nothing) for an unknown e-mail."""
+    """The id a filter value names; -1 (matches nothing) for an unknown e-mail or id."""
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return int(value)
+    if value.isascii() and value.isdigit():
+        return parse_id(value) or -1
     user = find_user(value)
     return user.id if user else -1
 

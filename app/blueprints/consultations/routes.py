@@ -16,6 +16,7 @@ from app.blueprints.consultations.forms import (
 )
 from app.blueprints.htmx import is_htmx
 from app.ml.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
+from app.models._ids import parse_id
 from app.models.care import Consultation, ConsultationStatus
 from app.models.user import Role
 from app.security.policy import (
@@ -85,8 +86,9 @@ def new_consultation():
     form = _request_form()
     if request.method == "GET":
         form.doctor.data = request.args.get("doctor", FIRST_AVAILABLE)
-        wanted = request.args.get("screening", type=int)
+        wanted = request.args.get("screening")
         if wanted is not None:
+            wanted = parse_id(wanted)
             if wanted not in {choice.value for choice in form.screenings.choices}:
                 abort(404)
             form.screenings.data = [wanted]
@@ -184,7 +186,7 @@ def close(consultation_id: int):
 @role_required(Role.PATIENT)
 def share(consultation_id: int):
     consultation = load_consultation(consultation_id)
-    screening_id = request.form.get("screening_id", type=int)
+    screening_id = parse_id(request.form.get("screening_id"))
     if screening_id is None:
         abort(400, description="Choose a screening to share.")
     try:
