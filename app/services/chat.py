@@ -55,10 +55,12 @@ def messages(consultation: Consultation, after_id: int = 0) -> list[ChatMessage]
         .order_by(ChatMessage.id)))
 
 
-def mark_read(reader: User, consultation: Consultation) -> int:
+def mark_read(reader: User, consultation: Consultation, up_to_id: int) -> int:
+    """Mark the other party's messages read up to the last one the reader was shown (a newer
+    message that arrived meanwhile stays unread, so its e-mail reminder still goes out)."""
     result = db.session.execute(update(ChatMessage).where(
         ChatMessage.consultation_id == consultation.id, ChatMessage.sender_id != reader.id,
-        ChatMessage.read_at.is_(None)).values(read_at=utcnow()))
+        ChatMessage.id <= up_to_id, ChatMessage.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
     return result.rowcount or 0
 

@@ -127,7 +127,6 @@ def detail(consultation_id: int):
         followups.link_new_screenings(current_user.id)
     audit_view(consultation, f"consultation:{consultation.id}")
     treats = is_doctor and doctor_treats(current_user, consultation)
-    chat.mark_read(current_user, consultation)
     shareable = [] if is_doctor else [
         s for s in consultations.shareable_screenings(current_user.id)
         if s.id not in {share.screening_id for share in consultation.active_shares}]
@@ -212,7 +211,6 @@ def revoke(consultation_id: int, share_id: int):
 # --- Chat ---------------------------------------------------------------------------------
 
 def _chat_fragment(consultation: Consultation, status: int = 200):
-    chat.mark_read(current_user, consultation)
     return render_template("partials/care_chat_log.html", consultation=consultation,
                            messages=chat.messages(consultation)), status
 
@@ -224,6 +222,20 @@ def messages(consultation_id: int):
     if not is_htmx():
         return redirect(url_for("consultations.detail", consultation_id=consultation.id))
     return _chat_fragment(consultation)
+
+
+@bp.post("/consultations/<int:consultation_id>/messages/read")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def mark_messages_read(consultation_id: int):
+    """Sent by the chat log once it is shown (a GET never marks anything read)."""
+    consultation = load_consultation(consultation_id)
+    up_to = parse_id(request.form.get("up_to"))
+    if up_to is None:
+        abort(400, description="Say up to which message the chat was read.")
+    chat.mark_read(current_user, consultation, up_to_id=up_to)
+    if is_htmx():
+        return "", 204
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#chat")
 
 
 @bp.post("/consultations/<int:consultation_id>/messages")
