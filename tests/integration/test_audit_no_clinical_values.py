@@ -58,12 +58,16 @@ def test_admin_audit_shows_no_band_urgency_or_diagnosis(app, admin):
         assert word not in details and word not in actions, word
 
 
+def _trail() -> list[tuple]:
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    return [(event.action, sorted(event.details)) for event in events]
+
+
 def test_confirmed_and_rejected_diagnoses_leave_the_same_trail(app):
     doctor = factories.doctor()
     _care_loop(app, doctor, "confirmed")
-    first = [(e.action, sorted(e.details)) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    first = _trail()
     _care_loop(app, doctor, "rejected")
-    second = [(e.action, sorted(e.details))
-              for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))][len(first):]
+    second = _trail()[len(first):]
     strip = [pair for pair in first if not pair[0].startswith(("account.", "doctor.", "auth.", "mfa."))]
     assert [pair for pair in second if not pair[0].startswith(("account.", "auth."))] == strip

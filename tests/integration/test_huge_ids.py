@@ -28,7 +28,7 @@ def test_every_int_route_answers_404_for_a_huge_id(app, role):
         make_screening(user, total=5)
     client = app.test_client()
     login(client, user)
-    token = csrf_token(client, "/account" if role == "patient" else "/doctor" if role == "doctor" else "/admin/")
+    token = csrf_token(client, {"patient": "/account", "doctor": "/doctor", "admin": "/admin/"}[role])
     routes = list(_int_routes(app))
     assert len(routes) > 20  # the walk covers the screening, API, report, care and admin routes
     for rule, methods in routes:
