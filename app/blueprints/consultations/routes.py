@@ -21,6 +21,8 @@ from app.models.care import Consultation, ConsultationStatus
 from app.models.user import Role
 from app.security.policy import (
     care_records_visible_to,
+    chat_visible_to,
+    doctor_keeps_record,
     doctor_treats,
     role_required,
 )
@@ -127,16 +129,18 @@ def detail(consultation_id: int):
         followups.link_new_screenings(current_user.id)
     audit_view(consultation, f"consultation:{consultation.id}")
     treats = is_doctor and doctor_treats(current_user, consultation)
+    show_chat = chat_visible_to(current_user, consultation)
+    own_drafts = is_doctor and doctor_keeps_record(current_user, consultation)
     shareable = [] if is_doctor else [
         s for s in consultations.shareable_screenings(current_user.id)
         if s.id not in {share.screening_id for share in consultation.active_shares}]
     return render_template(
         "consultations/detail.html", consultation=consultation, is_doctor=is_doctor, treats=treats,
         screenings=consultations.shared_screenings(consultation) if treats or not is_doctor else [],
-        shareable=shareable, messages=chat.messages(consultation),
+        shareable=shareable, show_chat=show_chat, messages=chat.messages(consultation) if show_chat else [],
         message_form=MessageForm(), decline_form=DeclineForm(), report_form=ReportForm(),
         followup=followups.next_followup(consultation),
-        reports=reports.reports_for(consultation, include_drafts=treats),
+        reports=reports.reports_for(consultation, include_drafts=own_drafts),
         severity_label=diagnoses.severity_label, plan_labels=diagnoses.PLAN_LABELS,
         plan_plain=diagnoses.PLAN_PLAIN, recommended_action=diagnoses.recommended_action)
 
@@ -210,6 +214,13 @@ def revoke(consultation_id: int, share_id: int):
 
 # --- Chat ---------------------------------------------------------------------------------
 
+def chat_of(consultation_id: int) -> Consultation:
+    consultation = load_consultation(consultation_id)
+    if not chat_visible_to(current_user, consultation):
+        abort(404)
+    return consultation
+
+
 def _chat_fragment(consultation: Consultation, status: int = 200):
     return render_template("partials/care_chat_log.html", consultation=consultation,
                            messages=chat.messages(consultation)), status
@@ -218,7 +229,7 @@ def _chat_fragment(consultation: Consultation, status: int = 200):
 @bp.get("/consultations/<int:consultation_id>/messages")
 @role_required(Role.PATIENT, Role.DOCTOR)
 def messages(consultation_id: int):
-    consultation = load_consultation(consultation_id)
+    consultation = chat_of(consultation_id)
     if not is_htmx():
         return redirect(url_for("consultations.detail", consultation_id=consultation.id))
     return _chat_fragment(consultation)
@@ -228,7 +239,7 @@ def messages(consultation_id: int):
 @role_required(Role.PATIENT, Role.DOCTOR)
 def mark_messages_read(consultation_id: int):
     """Sent by the chat log once it is shown (a GET never marks anything read)."""
-    consultation = load_consultation(consultation_id)
+    consultation = chat_of(consultation_id)
     up_to = parse_id(request.form.get("up_to"))
     if up_to is None:
         abort(400, description="Say up to which message the chat was read.")
