@@ -139,6 +139,11 @@ class Config:
     # Safety-net sweep in the worker: lost follow-up reminders, e-mails never queued (0: off).
     CARE_SWEEP_SECONDS = _env_int("CARE_SWEEP_SECONDS", 900)
 
+    # --- Trust hardening: audit, ids, media decoding ---------------------------------------
+    # A clinician's repeated read of the same record (chat poll, panel refresh, list reload)
+    # is audited once per this many seconds (0: every read).
+    AUDIT_READ_COALESCE_SECONDS = _env_int("AUDIT_READ_COALESCE_SECONDS", 300)
+
 
 class DevelopmentConfig(Config):
     pass

@@ -6,7 +6,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from flask import has_request_context, request
+import redis
+from flask import current_app, has_request_context, request
 from sqlalchemy import select, text
 
 from app.extensions import db
@@ -55,6 +56,26 @@ def record(action: str, *, actor_id: int | None = None, patient_id: int | None =
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record_read(actor_id: int, patient_id: int, target: str) -> AuditEvent | None:
+    """A clinician's read of patient data. The same read repeated within
+    AUDIT_READ_COALESCE_SECONDS (a chat poll, a reloaded list) adds no row: one row per
+    reader, record and window instead of a flood; the caller commits."""
+    if not _first_read_in_window(actor_id, target):
+        return None
+    return record("patient_data.view", actor_id=actor_id, patient_id=patient_id, target=target)
+
+
+def _first_read_in_window(actor_id: int, target: str) -> bool:
+    seconds = int(current_app.config.get("AUDIT_READ_COALESCE_SECONDS", 300))
+    if seconds <= 0:
+        return True
+    key = f"moodlens:audit-read:{actor_id}:{target}"
+    try:
+        return bool(current_app.extensions["moodlens_redis"].set(key, 1, nx=True, ex=seconds))
+    except redis.RedisError:
+        return True  # no Redis: audit every read rather than lose one
 
 
 @dataclass(frozen=True)

@@ -259,3 +259,12 @@ def record_view(user: User, consultation: Consultation, target: str) -> None:
                      target=target)
         db.session.commit()
 
+
+def record_reads(user: User, seen: list[Consultation], where: str) -> None:
+    """Audit a clinician's look at lists and polled fragments that show patients (the chat log,
+    the home panels, the consultation list): one coalesced row per consultation and place."""
+    if user.role is not Role.DOCTOR:
+        return
+    recorded = [audit.record_read(user.id, c.patient_id, f"consultation:{c.id}:{where}") for c in seen]
+    if any(recorded):
+        db.session.commit()

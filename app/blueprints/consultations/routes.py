@@ -113,8 +113,9 @@ def new_consultation():
 @bp.get("/consultations")
 @role_required(Role.PATIENT, Role.DOCTOR)
 def index():
-    return render_template("consultations/index.html",
-                           consultations=consultations.consultations_of(current_user),
+    listed = consultations.consultations_of(current_user)
+    consultations.record_reads(current_user, listed, "list")
+    return render_template("consultations/index.html", consultations=listed,
                            unread=chat.unread_by_consultation(current_user))
 
 
@@ -232,6 +233,7 @@ def messages(consultation_id: int):
     consultation = chat_of(consultation_id)
     if not is_htmx():
         return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    consultations.record_reads(current_user, [consultation], "chat")
     return _chat_fragment(consultation)
 
 
@@ -261,6 +263,7 @@ def post_message(consultation_id: int):
     except CareError as error:
         fail(error)
     if is_htmx():
+        consultations.record_reads(current_user, [consultation], "chat")
         return _chat_fragment(consultation)
     return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#chat")
 
@@ -351,9 +354,10 @@ def diagnosis(consultation_id: int):
 def doctor_panel():
     if not care_records_visible_to(current_user):
         abort(404)
-    return render_template("partials/care_doctor_panel.html",
-                           inbox=consultations.doctor_inbox(current_user.id),
-                           active=followups.active_consultations(doctor_id=current_user.id),
+    inbox = consultations.doctor_inbox(current_user.id)
+    active = followups.active_consultations(doctor_id=current_user.id)
+    consultations.record_reads(current_user, inbox + active, "panel")
+    return render_template("partials/care_doctor_panel.html", inbox=inbox, active=active,
                            watch=followups.doctor_watchlist(current_user.id),
                            unread=chat.unread_by_consultation(current_user))
 
