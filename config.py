@@ -143,6 +143,9 @@ class Config:
     # A clinician's repeated read of the same record (chat poll, panel refresh, list reload)
     # is audited once per this many seconds (0: every read).
     AUDIT_READ_COALESCE_SECONDS = _env_int("AUDIT_READ_COALESCE_SECONDS", 300)
+    # Largest video frame (width x height) decoded, at upload and in the worker; FFmpeg refuses
+    # bigger frames before allocating them, whatever the container claims.
+    MAX_VIDEO_FRAME_PIXELS = _env_int("MAX_VIDEO_FRAME_PIXELS", 4096 * 4096)
 
 
 class DevelopmentConfig(Config):
