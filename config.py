@@ -156,6 +156,19 @@ class Config:
     # Safety-net sweep in the worker: lost follow-up reminders, e-mails never queued (0: off).
     CARE_SWEEP_SECONDS = _env_int("CARE_SWEEP_SECONDS", 900)
 
+    # --- Trust hardening: audit, ids, media decoding ---------------------------------------
+    # A clinician's repeated read of the same record (chat poll, panel refresh, list reload)
+    # is audited once per this many seconds (0: every read).
+    AUDIT_READ_COALESCE_SECONDS = _env_int("AUDIT_READ_COALESCE_SECONDS", 300)
+    # Key of the audit chain's HMAC: 32 bytes as 64 hex chars or url-safe base64, like
+    # MEDIA_ENCRYPTION_KEY. Unset outside production: generated once under instance/audit.key.
+    AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY") or None
+    # Where the chain's head is anchored after every append (None: <instance path>/audit.head).
+    AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE") or None
+    # Largest video frame (width x height) decoded, at upload and in the worker; FFmpeg refuses
+    # bigger frames before allocating them, whatever the container claims.
+    MAX_VIDEO_FRAME_PIXELS = _env_int("MAX_VIDEO_FRAME_PIXELS", 4096 * 4096)
+
 
 class DevelopmentConfig(Config):
     pass

@@ -88,11 +88,13 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.consultations import bp as consultations_bp
+    from app.blueprints.converters import register as register_converters
     from app.blueprints.home import bp as home_bp
     from app.blueprints.navigation import register as register_navigation
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
 
+    register_converters(app)  # before the first rule: bounded <int:...> ids everywhere
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")

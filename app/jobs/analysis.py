@@ -153,6 +153,7 @@ def _run(screening: Screening, progress: _Progress) -> str:
             plugin,
             detector,
             max_seconds=float(config["MAX_CLIP_SECONDS"]),
+            max_frame_pixels=int(config["MAX_VIDEO_FRAME_PIXELS"]),
             progress=lambda fraction, stage: progress(fraction, stage),
             explain=True,
         )

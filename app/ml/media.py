@@ -20,8 +20,10 @@ from PIL import Image, UnidentifiedImageError
 # 40 megapixels covers every phone camera; above that a "photo" is almost surely a bomb.
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_CLIP_SECONDS = 30.0
-# Per video frame: 4096x4096 covers 4K recordings; a few KB of VP8 can otherwise claim 8192x8192
-# frames (200 MB of RGB each): a decompression bomb for the worker.
+# Per video frame: 4096x4096 covers 4K recordings; a few KB of VP8 or MJPEG can otherwise carry
+# 16000x16000 frames (768 MB of RGB each): a decompression bomb. Deployments set
+# MAX_VIDEO_FRAME_PIXELS; the limit is handed to FFmpeg (`max_pixels`), which refuses such a
+# frame before allocating it, whatever the container's header claims.
 DEFAULT_MAX_FRAME_PIXELS = 4096 * 4096
 JPEG_QUALITY = 90
 
@@ -153,26 +155,38 @@ class VideoFrame:
     rgb: np.ndarray  # (height, width, 3) uint8
 
 
+def open_video(source: str | Path | bytes, max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS):
+    """Open a clip for reading. FFmpeg may decode a frame while probing the streams (when the
+    container does not state the size): that decoder gets the pixel limit and one thread too."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    elif isinstance(source, Path):
+        source = str(source)
+    return av.open(source, mode="r", options={"max_pixels": str(max_frame_pixels), "threads": "1"})
+
+
 def decode_clip(
     source: str | Path | bytes,
     max_seconds: float = DEFAULT_MAX_CLIP_SECONDS,
     sample_every: int = 1,
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
+    threads: int = 0,
 ) -> Iterator[VideoFrame]:
     """Yield every `sample_every`-th decoded video frame of a clip with its timestamp.
 
     Frames are counted by decoding, since Chromium's webm carries no duration. The length
     limit is checked as frames arrive; `NoVideoFrames` is raised at the end when nothing
-    could be decoded, so callers always either get frames or a `MediaError`.
+    could be decoded, so callers always either get frames or a `MediaError`. A frame larger
+    than `max_frame_pixels` (also one that appears mid-stream) raises `VideoTooLarge` before
+    its pixels exist. `threads=1` decodes on one thread (a probe in the web process: frame
+    threading would hold one frame buffer per thread); 0 lets FFmpeg choose.
     """
     if sample_every < 1:
         raise ValueError("sample_every must be >= 1")
-    if isinstance(source, bytes):
-        if not source:
-            raise NotAVideo("The file is empty.")
-        source = io.BytesIO(source)
+    if isinstance(source, bytes) and not source:
+        raise NotAVideo("The file is empty.")
     try:
-        container = av.open(source if not isinstance(source, Path) else str(source), mode="r")
+        container = open_video(source, max_frame_pixels)
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise NotAVideo() from exc
     with container:
@@ -181,9 +195,16 @@ def decode_clip(
         stream = container.streams.video[0]
         # The container's claim is checked before any decoding, each frame's own size below.
         context = stream.codec_context  # None when no decoder knows the codec: fails below
-        if context is not None and (context.width or 0) * (context.height or 0) > max_frame_pixels:
-            raise VideoTooLarge()
-        stream.thread_type = "AUTO"
+        if context is not None:
+            if (context.width or 0) * (context.height or 0) > max_frame_pixels:
+                raise VideoTooLarge()
+            # Read by avcodec_open2 when decoding starts: every later frame header is checked
+            # against it before a buffer is allocated.
+            context.options = {**context.options, "max_pixels": str(max_frame_pixels)}
+            if threads:
+                context.thread_count = threads
+            else:
+                context.thread_type = "AUTO"
         yielded = 0
         first_time: float | None = None
         last_time: float | None = None
@@ -205,6 +226,10 @@ def decode_clip(
                 if index % sample_every == 0:
                     yielded += 1
                     yield VideoFrame(index, timestamp, frame.to_ndarray(format="rgb24"))
+        except av.error.ArgumentError as exc:
+            # EINVAL while opening or decoding: FFmpeg refused a frame size above max_pixels
+            # (a clip that switches to huge frames is refused, not cut short and accepted).
+            raise VideoTooLarge() from exc
         except (av.FFmpegError, OSError, ValueError) as exc:
             if yielded == 0:
                 raise NotAVideo("This recording is damaged. Please record the clip again.") from exc

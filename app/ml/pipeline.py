@@ -17,7 +17,13 @@ from PIL import Image
 
 from app.ml.faces import Face, FaceDetection, FaceDetector, aligned_crop, face_box_xyxy, face_eyes
 from app.ml.gradcam import gradcam_heatmap, overlay_png
-from app.ml.media import DEFAULT_MAX_CLIP_SECONDS, decode_clip, decode_image, reencode_jpeg
+from app.ml.media import (
+    DEFAULT_MAX_CLIP_SECONDS,
+    DEFAULT_MAX_FRAME_PIXELS,
+    decode_clip,
+    decode_image,
+    reencode_jpeg,
+)
 from app.ml.scoring import AffectSummary, summarise_clip, summarise_photo
 from app.plugins.base import ClassifierPlugin
 
@@ -318,6 +324,7 @@ def analyse_clip(
     progress: Progress | None = None,
     explain: bool = False,
     sample_every: int = 1,
+    max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
 ) -> ClipAnalysis:
     """Classify the primary face on every `sample_every`-th frame of a clip.
 
@@ -334,7 +341,8 @@ def analyse_clip(
     frame_size = None
     with timer.stage("total"):
         report(0.0, "Reading the video")
-        decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every)
+        decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
+                              max_frame_pixels=max_frame_pixels)
         chunk = []
         while True:
             with timer.stage("decode"):

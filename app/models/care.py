@@ -59,7 +59,8 @@ class ReportStatus(enum.StrEnum):
 
 class Consultation(db.Model):
     __tablename__ = "consultations"
-    __table_args__ = (Index("ix_consultations_doctor_status", "doctor_id", "status"),)
+    __table_args__ = (Index("ix_consultations_doctor_status", "doctor_id", "status"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -100,7 +101,8 @@ class ScreeningShare(db.Model):
 
     __tablename__ = "screening_shares"
     __table_args__ = (UniqueConstraint("consultation_id", "screening_id",
-                                       name="uq_screening_shares_consultation_screening"),)
+                                       name="uq_screening_shares_consultation_screening"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"),
@@ -117,7 +119,8 @@ class ScreeningShare(db.Model):
 
 class ChatMessage(db.Model):
     __tablename__ = "chat_messages"
-    __table_args__ = (Index("ix_chat_messages_consultation_id_id", "consultation_id", "id"),)
+    __table_args__ = (Index("ix_chat_messages_consultation_id_id", "consultation_id", "id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
@@ -133,6 +136,7 @@ class ScreeningRequest(db.Model):
     """The doctor asked for a new screening; a task on the patient home until one arrives."""
 
     __tablename__ = "screening_requests"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"),
@@ -150,7 +154,8 @@ class Diagnosis(db.Model):
 
     __tablename__ = "diagnoses"
     __table_args__ = (UniqueConstraint("consultation_id", "version",
-                                       name="uq_diagnoses_consultation_version"),)
+                                       name="uq_diagnoses_consultation_version"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"),
@@ -179,6 +184,7 @@ class Report(db.Model):
     """A report over an episode or a period; drafted, then finalised (and then frozen in time)."""
 
     __tablename__ = "care_reports"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"),
@@ -200,7 +206,8 @@ class Notification(db.Model):
     """An in-app notice. Its text never holds clinical content: e-mails copy it verbatim."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
+    __table_args__ = (Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -41,6 +41,7 @@ class ScreeningKind(enum.StrEnum):
 
 class Screening(db.Model):
     __tablename__ = "screenings"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -109,6 +110,7 @@ class ScreeningFrame(db.Model):
     """One analysed frame of a clip (a photo has none)."""
 
     __tablename__ = "screening_frames"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id", ondelete="CASCADE"), index=True)

@@ -35,6 +35,7 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never handed out twice
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -106,6 +107,7 @@ class ConsentRecord(db.Model):
     """One grant of consent to one version of a consent text; withdrawal closes it, never deletes it."""
 
     __tablename__ = "consent_records"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profiles.user_id", ondelete="CASCADE"),

@@ -33,6 +33,17 @@ def can_see_patients(user) -> bool:
     return user.is_authenticated and user.is_verified_doctor
 
 
+def care_records_visible_to(user) -> bool:
+    """Whether lists about patients (consultations, unread counts, notifications) may be shown:
+    patients see their own; a doctor only while verified. A revoked, rejected or pending doctor
+    gets empty lists everywhere, so no page, panel or badge shows names, flags or counts."""
+    if not user.is_authenticated:
+        return False
+    if user.role is Role.PATIENT:
+        return True
+    return can_see_patients(user)
+
+
 def screening_visible_to(user, screening) -> bool:
     """The patient who took a screening sees it; a doctor only through the care loop: assigned
     to a consultation they accepted, with an unrevoked share of this screening. Admins never."""
@@ -48,24 +59,34 @@ def activation_map_visible_to(user, screening) -> bool:
     return user.is_authenticated and user.role is Role.DOCTOR and screening_visible_to(user, screening)
 
 
-# --- Care loop (issue 5) ------------------------------------------------------------------
-
-def _accepted_statuses():
-    from app.models.care import ConsultationStatus
-
-    # A closed consultation keeps its record, and its doctor keeps read access to it.
-    return (ConsultationStatus.ACCEPTED, ConsultationStatus.CLOSED)
-
+# --- Care loop ---------------------------------------------------------------------------
+#
+# A doctor treats a patient while the consultation is accepted and open: then they see the
+# shared screenings and their media, the chat, and write diagnoses and reports. Closing ends
+# that. Afterwards the doctor keeps read access to what they themselves wrote (the diagnosis
+# and their reports) as a medical record, nothing more; the patient keeps everything.
 
 def doctor_treats(user, consultation) -> bool:
-    """The consultation's own verified doctor, after accepting it (declined: never)."""
+    """The consultation's own verified doctor, while it is accepted and open."""
+    from app.models.care import ConsultationStatus
+
     return bool(can_see_patients(user) and consultation.doctor_id == user.id
                 and consultation.accepted_at is not None
-                and consultation.status in _accepted_statuses())
+                and consultation.status is ConsultationStatus.ACCEPTED)
+
+
+def doctor_keeps_record(user, consultation) -> bool:
+    """The consultation's own verified doctor, after accepting it, open or closed (declined: never)."""
+    from app.models.care import ConsultationStatus
+
+    return bool(can_see_patients(user) and consultation.doctor_id == user.id
+                and consultation.accepted_at is not None
+                and consultation.status in (ConsultationStatus.ACCEPTED, ConsultationStatus.CLOSED))
 
 
 def consultation_visible_to(user, consultation) -> bool:
-    """Its patient; its verified doctor while the request waits or after accepting it."""
+    """Its patient; its verified doctor while the request waits, and after accepting it (a closed
+    one shows the doctor only their own diagnosis and reports: see chat_visible_to)."""
     from app.models.care import ConsultationStatus
 
     if not user.is_authenticated:
@@ -74,29 +95,40 @@ def consultation_visible_to(user, consultation) -> bool:
         return consultation.patient_id == user.id
     if consultation.status is ConsultationStatus.REQUESTED:
         return can_see_patients(user) and consultation.doctor_id == user.id
+    return doctor_keeps_record(user, consultation)
+
+
+def chat_visible_to(user, consultation) -> bool:
+    """The patient's own chat; the doctor's only while treating (the patient's words are theirs)."""
+    if not user.is_authenticated:
+        return False
+    if user.role is Role.PATIENT:
+        return consultation.patient_id == user.id
     return doctor_treats(user, consultation)
 
 
 def doctor_has_share(user, screening_id: int) -> bool:
-    """A verified doctor holding an unrevoked share of the screening in a consultation they accepted."""
+    """A verified doctor holding an unrevoked share of the screening in a consultation they
+    accepted and that is still open."""
     if not can_see_patients(user):
         return False
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models.care import Consultation, ScreeningShare
+    from app.models.care import Consultation, ConsultationStatus, ScreeningShare
 
     return db.session.scalar(select(ScreeningShare.id).join(Consultation).where(
         ScreeningShare.screening_id == screening_id, ScreeningShare.revoked_at.is_(None),
         Consultation.doctor_id == user.id, Consultation.accepted_at.is_not(None),
-        Consultation.status.in_(_accepted_statuses())).limit(1)) is not None
+        Consultation.status == ConsultationStatus.ACCEPTED).limit(1)) is not None
 
 
 def report_visible_to(user, report) -> bool:
-    """The treating doctor sees drafts and final reports; the patient only final ones."""
+    """The patient sees final reports; the doctor who wrote a report keeps reading it, drafts
+    included, also after the consultation closed."""
     from app.models.care import ReportStatus
 
     consultation = report.consultation
     if user.is_authenticated and user.role is Role.PATIENT:
         return consultation.patient_id == user.id and report.status is ReportStatus.FINAL
-    return doctor_treats(user, consultation)
+    return report.author_id == user.id and doctor_keeps_record(user, consultation)

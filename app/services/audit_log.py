@@ -9,8 +9,10 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models._ids import parse_id
 from app.models.audit import AuditEvent
 from app.models.user import User
+from app.security.audit import user_subject
 from app.services.accounts import find_user
 
 PER_PAGE = 50
@@ -25,26 +27,27 @@ class AuditFilter:
     until: date | None = None  # inclusive
 
 
-def _user_id(value: str | None) -> int | None:
-    """The id a filter value names; -1 (matches nothing) for an unknown e-mail."""
+def _person(value: str | None, id_column, subject_column):
+    """The condition a filter value names: a plain id as asked, an e-mail address by its
+    account's subject (so a reused id never mixes two people); nothing for unknown values."""
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return int(value)
+    if value.isascii() and value.isdigit():
+        return id_column == (parse_id(value) or -1)
     user = find_user(value)
-    return user.id if user else -1
+    return subject_column == user_subject(user) if user else id_column == -1
 
 
 def search(criteria: AuditFilter, page: int = 1, per_page: int = PER_PAGE) -> Pagination:
     """Events matching the filter, newest first."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    actor_id = _user_id(criteria.actor)
-    if actor_id is not None:
-        query = query.where(AuditEvent.actor_id == actor_id)
-    patient_id = _user_id(criteria.patient)
-    if patient_id is not None:
-        query = query.where(AuditEvent.patient_id == patient_id)
+    for value, id_column, subject_column in (
+            (criteria.actor, AuditEvent.actor_id, AuditEvent.actor_subject),
+            (criteria.patient, AuditEvent.patient_id, AuditEvent.patient_subject)):
+        condition = _person(value, id_column, subject_column)
+        if condition is not None:
+            query = query.where(condition)
     if criteria.action:
         if criteria.action.endswith("."):
             query = query.where(AuditEvent.action.startswith(criteria.action, autoescape=True))
@@ -63,9 +66,11 @@ def actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
-def emails_for(events) -> dict[int, str]:
-    """E-mail addresses of the actors and patients of some events (deleted accounts are absent)."""
+def emails_for(events) -> dict[str, str]:
+    """E-mail addresses by account subject for the actors and patients of some events. A deleted
+    account is absent, also when its id now belongs to someone else (their subject differs)."""
     ids = {e.actor_id for e in events if e.actor_id} | {e.patient_id for e in events if e.patient_id}
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    return {user_subject(user): user.email for user in users}

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, ConsultationStatus, ScreeningRequest
 from app.models.user import User
+from app.security.policy import care_records_visible_to
 from app.services.consultations import CareError
 
 MESSAGE_MAX = 4000
@@ -54,16 +55,20 @@ def messages(consultation: Consultation, after_id: int = 0) -> list[ChatMessage]
         .order_by(ChatMessage.id)))
 
 
-def mark_read(reader: User, consultation: Consultation) -> int:
+def mark_read(reader: User, consultation: Consultation, up_to_id: int) -> int:
+    """Mark the other party's messages read up to the last one the reader was shown (a newer
+    message that arrived meanwhile stays unread, so its e-mail reminder still goes out)."""
     result = db.session.execute(update(ChatMessage).where(
         ChatMessage.consultation_id == consultation.id, ChatMessage.sender_id != reader.id,
-        ChatMessage.read_at.is_(None)).values(read_at=utcnow()))
+        ChatMessage.id <= up_to_id, ChatMessage.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
     return result.rowcount or 0
 
 
 def unread_count(user: User) -> int:
     """Messages from the other party, unread, over all the user's consultations."""
+    if not care_records_visible_to(user):
+        return 0
     mine = select(Consultation.id).where((Consultation.patient_id == user.id)
                                          | (Consultation.doctor_id == user.id))
     return db.session.scalar(select(func.count(ChatMessage.id)).where(
@@ -72,6 +77,8 @@ def unread_count(user: User) -> int:
 
 
 def unread_by_consultation(user: User) -> dict[int, int]:
+    if not care_records_visible_to(user):
+        return {}
     rows = db.session.execute(select(ChatMessage.consultation_id, func.count(ChatMessage.id)).where(
         ChatMessage.sender_id != user.id, ChatMessage.read_at.is_(None),
         ChatMessage.consultation_id.in_(select(Consultation.id).where(

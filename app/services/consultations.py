@@ -10,7 +10,7 @@ from app.models.care import Consultation, ConsultationStatus, ScreeningShare, Sh
 from app.models.screening import Screening, ScreeningStatus
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
-from app.security.policy import consultation_visible_to, screening_visible_to
+from app.security.policy import care_records_visible_to, consultation_visible_to, screening_visible_to
 
 MESSAGE_MAX = 2000
 DECLINE_REASON_MAX = 1000
@@ -101,8 +101,7 @@ def request_consultation(patient: User, doctor_id: int | None, screening_ids: li
                                       source=ShareSource.REQUEST))
     audit.record("consultation.request", actor_id=patient.id, patient_id=patient.id,
                  target=f"consultation:{consultation.id}",
-                 details={"doctor_id": doctor.id, "shared": [s.id for s in shared],
-                          "urgent": consultation.urgent})
+                 details={"doctor_id": doctor.id, "shared": [s.id for s in shared]})
     from app.services import notifications
 
     kind = "request.urgent" if consultation.urgent else "request.new"
@@ -238,6 +237,8 @@ def doctor_inbox(doctor_id: int) -> list[Consultation]:
 
 
 def consultations_of(user: User) -> list[Consultation]:
+    if not care_records_visible_to(user):
+        return []
     column = Consultation.doctor_id if user.role is Role.DOCTOR else Consultation.patient_id
     return list(db.session.scalars(select(Consultation).where(column == user.id)
                                    .order_by(Consultation.created_at.desc(), Consultation.id.desc())))
@@ -276,3 +277,12 @@ def record_view(user: User, consultation: Consultation, target: str) -> None:
                      target=target)
         db.session.commit()
 
+
+def record_reads(user: User, seen: list[Consultation], where: str) -> None:
+    """Audit a clinician's look at lists and polled fragments that show patients (the chat log,
+    the home panels, the consultation list): one coalesced row per consultation and place."""
+    if user.role is not Role.DOCTOR:
+        return
+    recorded = [audit.record_read(user.id, c.patient_id, f"consultation:{c.id}:{where}") for c in seen]
+    if any(recorded):
+        db.session.commit()

@@ -123,7 +123,7 @@ def record(doctor: User, consultation: Consultation, data: DiagnosisInput) -> Di
     db.session.add(diagnosis)
     audit.record("diagnosis.record", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}",
-                 details={"version": version, "outcome": data.outcome})
+                 details={"version": version})
     from app.services import notifications
 
     notifications.notify(consultation.patient_id, "diagnosis.recorded",

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.care import Notification
+from app.security.policy import care_records_visible_to
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,16 @@ def enqueue_email(notification_id: int) -> None:
 
 
 def unread_count(user) -> int:
+    if not care_records_visible_to(user):
+        return 0
     return db.session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
 def recent(user, limit: int = 20) -> list[Notification]:
+    """The user's latest notices; none for a doctor who may not see patients (they name requests)."""
+    if not care_records_visible_to(user):
+        return []
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                                    .order_by(Notification.id.desc()).limit(limit)))
 

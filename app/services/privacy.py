@@ -282,19 +282,23 @@ def _report_entry(report: Report, patient: User, archive: _Archive,
 
 
 def _activity(patient: User) -> list[dict]:
-    """The audit events about the patient or by them: who opened their record, and when."""
+    """The audit events about the patient or by them: who opened their record, and when.
+    Selected by the account's subject, never by its bare id: where a database once reused a
+    deleted account's id, that account's history is not this patient's."""
+    subject = audit.user_subject(patient)
     events = list(db.session.scalars(select(AuditEvent).where(
-        or_(AuditEvent.patient_id == patient.id, AuditEvent.actor_id == patient.id)).order_by(AuditEvent.id)))
-    actors = {user.id: user for user in db.session.scalars(
+        or_(AuditEvent.patient_subject == subject, AuditEvent.actor_subject == subject))
+        .order_by(AuditEvent.id)))
+    actors = {audit.user_subject(user): user for user in db.session.scalars(
         select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id is not None})))}
     entries = []
     for event in events:
         if event.actor_id is None:
             by = {"id": None, "name": "MoodLens (automatic)"}
         else:
-            by = _person(actors.get(event.actor_id), patient)
+            by = _person(actors.get(event.actor_subject), patient)
         entry = {"at": _when(event.created_at), "action": event.action, "by": by, "target": event.target}
-        if event.actor_id == patient.id:  # the patient's own address; never a clinician's
+        if event.actor_subject == subject:  # the patient's own address; never a clinician's
             entry["ip"] = event.ip
         entries.append(entry)
     return entries

@@ -7,7 +7,6 @@ sees a screening that is not in the database, and a Redis outage leaves it `pend
 
 from __future__ import annotations
 
-import io
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
@@ -67,14 +66,14 @@ def _video_type(data: bytes) -> str:
     return VIDEO_TYPES.get(data[:4], "application/octet-stream")
 
 
-def _probe_clip(data: bytes, max_seconds: float) -> None:
+def _probe_clip(data: bytes, max_seconds: float, max_frame_pixels: int) -> None:
     """Cheap checks at upload: a video stream, not obviously too long, first frame decodes.
 
     Packets are only demuxed (not decoded), so this costs milliseconds; the worker decodes
     every frame and catches what this cannot see (webm from Chromium has no duration).
     """
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with media.open_video(data, max_frame_pixels) as container:
             if not container.streams.video:
                 raise media.NoVideoFrames()
             stream = container.streams.video[0]
@@ -93,8 +92,9 @@ def _probe_clip(data: bytes, max_seconds: float) -> None:
         raise
     except (av.FFmpegError, OSError, ValueError, IndexError) as exc:
         raise media.NotAVideo("This recording is damaged. Please record the clip again.") from exc
-    # One decoded frame proves the codec works (decode_clip raises MediaError otherwise).
-    next(media.decode_clip(data, max_seconds=max_seconds), None)
+    # One decoded frame proves the codec works (decode_clip raises MediaError otherwise); one
+    # thread and FFmpeg's max_pixels keep a lying clip from ballooning the web process.
+    next(media.decode_clip(data, max_seconds=max_seconds, max_frame_pixels=max_frame_pixels, threads=1), None)
 
 
 def prepare_media(data: bytes) -> tuple[ScreeningKind, bytes, str]:
@@ -117,7 +117,7 @@ def prepare_media(data: bytes) -> tuple[ScreeningKind, bytes, str]:
                 raise ScreeningError(
                     f"This clip is larger than {config['MAX_CLIP_BYTES'] // (1024 * 1024)} MB.", 413
                 )
-            _probe_clip(data, float(config["MAX_CLIP_SECONDS"]))
+            _probe_clip(data, float(config["MAX_CLIP_SECONDS"]), int(config["MAX_VIDEO_FRAME_PIXELS"]))
             return ScreeningKind.CLIP, data, _video_type(data)
     except media.MediaError as error:
         raise ScreeningError(error.message, 422) from error
@@ -183,8 +183,6 @@ def submit_screening(
             details={
                 "kind": kind.value,
                 "bytes": len(stored),
-                "phq9_band": phq9.band,
-                "urgent": phq9.item9_positive,
                 "filename_given": bool(filename),
             },
         )

@@ -99,6 +99,7 @@ class Stack:
         self.redis_used = False
         self.secret = secrets.token_hex(32)
         self.media_key = secrets.token_hex(32)  # a fresh media encryption key per run
+        self.audit_key = secrets.token_hex(32)  # and audit-chain key (both required in production)
 
     # --- environment ---------------------------------------------------------------------
     def env(self) -> dict:
@@ -109,6 +110,7 @@ class Stack:
             SESSION_COOKIE_SECURE="0",  # plain HTTP on loopback; production keeps it on
             SECRET_KEY=self.secret,
             MEDIA_ENCRYPTION_KEY=self.media_key,
+            AUDIT_HMAC_KEY=self.audit_key,
             MOODLENS_INSTANCE_PATH=str(self.tmp / "instance"),
             MAIL_DIR=str(self.tmp / "mail"),
             DATABASE_URL=self.database_url,

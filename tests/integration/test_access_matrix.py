@@ -100,6 +100,7 @@ POST_EXPECTED = {
     "consultations.close":                        "LOGIN  FLOW   404    404    404    FLOW   403",
     "consultations.diagnosis":                    "LOGIN  403    403    404    404    FLOW   403",
     "consultations.post_message":                 "LOGIN  FLOW   404    404    404    FLOW   403",
+    "consultations.mark_messages_read":           "LOGIN  FLOW   404    404    404    FLOW   403",
     "consultations.request_screening":            "LOGIN  403    403    404    404    FLOW   403",
     "consultations.acknowledge_crisis":           "LOGIN  403    403    404    404    FLOW   403",
     "consultations.share":                        "LOGIN  FLOW   404    403    403    403    403",

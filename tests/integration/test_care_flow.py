@@ -79,6 +79,10 @@ def test_full_care_loop(app, patient, doctor):
     assert unread_badge in patient_client.get("/consultations").get_data(as_text=True)
     fragment = patient_client.get(f"{url}/messages", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "How are you sleeping?" in fragment and 'hx-trigger="every 2s"' in fragment
+    assert unread_badge in patient_client.get("/consultations").get_data(as_text=True)  # GET: no change
+    read_url = re.search(r'hx-post="([^"]+/messages/read)"', fragment).group(1)
+    up_to = re.search(r'hx-vals=\'\{"up_to": (\d+)\}\'', fragment).group(1)
+    assert post(patient_client, read_url, {"up_to": up_to}, headers={"HX-Request": "true"}).status_code == 204
     assert unread_badge not in patient_client.get("/consultations").get_data(as_text=True)
     post(patient_client, f"{url}/messages", {"body": "Badly, thank you."}, headers={"HX-Request": "true"})
     assert "Badly, thank you." in doctor_client.get(f"{url}/messages",

@@ -150,7 +150,7 @@ def test_unread_message_reminder_only_when_still_unread(mail_app, smtp_server):
     assert len(notices) == 1 and notices[0].user_id == patient.id
     assert "Are you there?" not in body_of(inbox.messages[-1])
     second = chat.post_message(doctor, consultation, "Hello?")
-    chat.mark_read(patient, consultation)
+    chat.mark_read(patient, consultation, up_to_id=second.id)
     assert notify_unread_message(second.id) is None
 
 

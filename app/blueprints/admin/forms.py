@@ -5,6 +5,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.models._ids import parse_id
 from app.models.user import Role, VerificationStatus
 
 
@@ -40,9 +41,16 @@ class DoctorFilterForm(_GetForm):
                          validators=[Optional()])
 
 
+def _email_or_id(form, field) -> None:
+    """A number must be a plain id (ASCII digits that fit a column); anything else is an e-mail."""
+    value = (field.data or "").strip()
+    if value and "@" not in value and parse_id(value) is None:
+        raise ValidationError("Give an e-mail address or a user id (digits only).")
+
+
 class AuditFilterForm(_GetForm):
-    actor = StringField("Actor (e-mail or id)", validators=[Optional(), Length(max=254)])
-    patient = StringField("Patient (e-mail or id)", validators=[Optional(), Length(max=254)])
+    actor = StringField("Actor (e-mail or id)", validators=[Optional(), Length(max=254), _email_or_id])
+    patient = StringField("Patient (e-mail or id)", validators=[Optional(), Length(max=254), _email_or_id])
     action = SelectField("Action", validators=[Optional()], validate_choice=False)
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])

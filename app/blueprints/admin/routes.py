@@ -22,6 +22,7 @@ from app.blueprints.admin.forms import (
     UserSearchForm,
 )
 from app.blueprints.htmx import is_htmx, render_page_or_fragment
+from app.models._ids import parse_id
 from app.models.user import Role, VerificationStatus
 from app.security import audit
 from app.security.policy import role_required
@@ -35,7 +36,14 @@ class _BadInput(ValueError):
 
 
 def _page_number() -> int:
-    return request.args.get("page", 1, type=int) if request.args.get("page", "1").isdigit() else 1
+    """The page asked for; 1 for nonsense, 404 for a number past any page there can be."""
+    raw = request.args.get("page", "1").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    page = parse_id(raw)
+    if page is None and raw.lstrip("0"):
+        abort(404, description="There is no such page.")
+    return page or 1
 
 
 def _refuse(error: Exception, page):
@@ -245,10 +253,11 @@ def audit_trail():
     criteria = audit_log.AuditFilter(
         actor=filters.actor.data, patient=filters.patient.data, action=filters.action.data or None,
         since=filters.since.data if valid else None, until=filters.until.data if valid else None)
-    results = audit_log.search(criteria, page=_page_number())
+    results = audit_log.search(criteria, page=_page_number())  # an unreadable id matches nothing
     return render_template("admin/audit.html", filters=filters, results=results,
                            emails=audit_log.emails_for(results.items),
-                           query_args={k: v for k, v in request.args.items() if k != "page" and v})
+                           query_args={k: v for k, v in request.args.items() if k != "page" and v}
+                           ), 400 if filters.actor.errors or filters.patient.errors else 200
 
 
 @bp.get("/audit/verify")

@@ -16,9 +16,13 @@ from app.blueprints.consultations.forms import (
 )
 from app.blueprints.htmx import is_htmx
 from app.ml.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
+from app.models._ids import parse_id
 from app.models.care import Consultation, ConsultationStatus
 from app.models.user import Role
 from app.security.policy import (
+    care_records_visible_to,
+    chat_visible_to,
+    doctor_keeps_record,
     doctor_treats,
     role_required,
 )
@@ -84,8 +88,9 @@ def new_consultation():
     form = _request_form()
     if request.method == "GET":
         form.doctor.data = request.args.get("doctor", FIRST_AVAILABLE)
-        wanted = request.args.get("screening", type=int)
+        wanted = request.args.get("screening")
         if wanted is not None:
+            wanted = parse_id(wanted)
             if wanted not in {choice.value for choice in form.screenings.choices}:
                 abort(404)
             form.screenings.data = [wanted]
@@ -108,8 +113,9 @@ def new_consultation():
 @bp.get("/consultations")
 @role_required(Role.PATIENT, Role.DOCTOR)
 def index():
-    return render_template("consultations/index.html",
-                           consultations=consultations.consultations_of(current_user),
+    listed = consultations.consultations_of(current_user)
+    consultations.record_reads(current_user, listed, "list")
+    return render_template("consultations/index.html", consultations=listed,
                            unread=chat.unread_by_consultation(current_user))
 
 
@@ -124,17 +130,18 @@ def detail(consultation_id: int):
         followups.link_new_screenings(current_user.id)
     audit_view(consultation, f"consultation:{consultation.id}")
     treats = is_doctor and doctor_treats(current_user, consultation)
-    chat.mark_read(current_user, consultation)
+    show_chat = chat_visible_to(current_user, consultation)
+    own_drafts = is_doctor and doctor_keeps_record(current_user, consultation)
     shareable = [] if is_doctor else [
         s for s in consultations.shareable_screenings(current_user.id)
         if s.id not in {share.screening_id for share in consultation.active_shares}]
     return render_template(
         "consultations/detail.html", consultation=consultation, is_doctor=is_doctor, treats=treats,
         screenings=consultations.shared_screenings(consultation) if treats or not is_doctor else [],
-        shareable=shareable, messages=chat.messages(consultation),
+        shareable=shareable, show_chat=show_chat, messages=chat.messages(consultation) if show_chat else [],
         message_form=MessageForm(), decline_form=DeclineForm(), report_form=ReportForm(),
         followup=followups.next_followup(consultation),
-        reports=reports.reports_for(consultation, include_drafts=treats),
+        reports=reports.reports_for(consultation, include_drafts=own_drafts),
         severity_label=diagnoses.severity_label, plan_labels=diagnoses.PLAN_LABELS,
         plan_plain=diagnoses.PLAN_PLAIN, recommended_action=diagnoses.recommended_action)
 
@@ -183,7 +190,7 @@ def close(consultation_id: int):
 @role_required(Role.PATIENT)
 def share(consultation_id: int):
     consultation = load_consultation(consultation_id)
-    screening_id = request.form.get("screening_id", type=int)
+    screening_id = parse_id(request.form.get("screening_id"))
     if screening_id is None:
         abort(400, description="Choose a screening to share.")
     try:
@@ -208,8 +215,14 @@ def revoke(consultation_id: int, share_id: int):
 
 # --- Chat ---------------------------------------------------------------------------------
 
+def chat_of(consultation_id: int) -> Consultation:
+    consultation = load_consultation(consultation_id)
+    if not chat_visible_to(current_user, consultation):
+        abort(404)
+    return consultation
+
+
 def _chat_fragment(consultation: Consultation, status: int = 200):
-    chat.mark_read(current_user, consultation)
     return render_template("partials/care_chat_log.html", consultation=consultation,
                            messages=chat.messages(consultation)), status
 
@@ -217,10 +230,25 @@ def _chat_fragment(consultation: Consultation, status: int = 200):
 @bp.get("/consultations/<int:consultation_id>/messages")
 @role_required(Role.PATIENT, Role.DOCTOR)
 def messages(consultation_id: int):
-    consultation = load_consultation(consultation_id)
+    consultation = chat_of(consultation_id)
     if not is_htmx():
         return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    consultations.record_reads(current_user, [consultation], "chat")
     return _chat_fragment(consultation)
+
+
+@bp.post("/consultations/<int:consultation_id>/messages/read")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def mark_messages_read(consultation_id: int):
+    """Sent by the chat log once it is shown (a GET never marks anything read)."""
+    consultation = chat_of(consultation_id)
+    up_to = parse_id(request.form.get("up_to"))
+    if up_to is None:
+        abort(400, description="Say up to which message the chat was read.")
+    chat.mark_read(current_user, consultation, up_to_id=up_to)
+    if is_htmx():
+        return "", 204
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#chat")
 
 
 @bp.post("/consultations/<int:consultation_id>/messages")
@@ -235,6 +263,7 @@ def post_message(consultation_id: int):
     except CareError as error:
         fail(error)
     if is_htmx():
+        consultations.record_reads(current_user, [consultation], "chat")
         return _chat_fragment(consultation)
     return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#chat")
 
@@ -339,11 +368,12 @@ def diagnosis(consultation_id: int):
 @bp.get("/care/panels/doctor")
 @role_required(Role.DOCTOR)
 def doctor_panel():
-    if not current_user.is_verified_doctor:
+    if not care_records_visible_to(current_user):
         abort(404)
-    return render_template("partials/care_doctor_panel.html",
-                           inbox=consultations.doctor_inbox(current_user.id),
-                           active=followups.active_consultations(doctor_id=current_user.id),
+    inbox = consultations.doctor_inbox(current_user.id)
+    active = followups.active_consultations(doctor_id=current_user.id)
+    consultations.record_reads(current_user, inbox + active, "panel")
+    return render_template("partials/care_doctor_panel.html", inbox=inbox, active=active,
                            watch=followups.doctor_watchlist(current_user.id),
                            unread=chat.unread_by_consultation(current_user))
 
