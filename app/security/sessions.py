@@ -77,11 +77,7 @@ def _record() -> dict[str, str] | None:
     sid = session.get("sid")
     if not sid:
         return None
-    try:
-        raw = get_redis().hgetall(_key(sid))
-    except redis.RedisError:
-        log.warning("session store unreachable; treating the session as ended", exc_info=True)
-        return None
+    raw = get_redis().hgetall(_key(sid))
     return {k.decode(): v.decode() for k, v in raw.items()} or None
 
 
@@ -165,13 +161,30 @@ def _end(message: str):
     return _redirect("auth.login")
 
 
+def _store_unreachable():
+    """Redis is down: the session cannot be checked. Clinicians and anyone with a second factor
+    are signed out (their sessions hold the most); a patient without one keeps the session the
+    cookie and its rotating session token vouch for, so an upload in progress is not lost while
+    the queue is down. Logout, idle and lifetime rules apply again as soon as Redis answers."""
+    log.warning("session store unreachable", exc_info=True)
+    if needs_second_factor(current_user):
+        logout_user()
+        session.clear()
+        raise ServiceUnavailable("Signing in is unavailable for a moment (the session store does not "
+                                 "answer). Please try again shortly.")
+    return email_gate(current_user)
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def enforce_session_rules():
         # Only sessions that came from the log-in form (a cookie with a user id) are checked here.
         if request.endpoint == "static" or "_user_id" not in session or not current_user.is_authenticated:
             return None
-        record = _record()
+        try:
+            record = _record()
+        except redis.RedisError:
+            return _store_unreachable()
         if record is None or record.get("user") != str(current_user.id):
             return _end("Your session has ended. Please log in again.")
         now = time.time()
@@ -181,7 +194,6 @@ def register(app: Flask) -> None:
             end_current()
             return _end("You were signed out after a period of inactivity. Please log in again."
                         if too_idle else "Your session has expired. Please log in again.")
-        client = get_redis()
-        client.hset(_key(session["sid"]), "seen_at", now)
-        client.expire(_key(session["sid"]), _idle_seconds(current_user) + _GRACE_SECONDS)
+        get_redis().pipeline().hset(_key(session["sid"]), "seen_at", now) \
+            .expire(_key(session["sid"]), _idle_seconds(current_user) + _GRACE_SECONDS).execute()
         return second_factor_gate(current_user, record) or email_gate(current_user)

@@ -8,6 +8,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from app import embedded_redis
 from app.extensions import db
 from app.jobs.queue import get_redis
 from app.models import AuditEvent, User
@@ -58,6 +59,25 @@ def test_login_rotation_deletes_the_previous_server_side_session(app, client, do
                                    "csrf_token": csrf_token(client, "/auth/mfa")})
     assert client.get("/doctor").status_code == 200
     assert before_second_factor.get("/doctor").headers["Location"].startswith("/auth/login")
+
+
+def test_a_session_store_outage_signs_clinicians_out(app_factory, tmp_path):
+    """Patients without a second factor keep their session through an outage (see
+    test_screening_web.py::test_redis_down_at_submit_keeps_it_pending_then_enqueues)."""
+    redis_home = tmp_path / "private-redis"
+    app = app_factory(REDIS_URL=embedded_redis.ensure_running(redis_home), RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    try:
+        with app.app_context():
+            login(client, factories.doctor())
+            assert client.get("/doctor").status_code == 200
+            embedded_redis.shutdown(redis_home)
+            response = client.get("/doctor")
+            assert response.status_code == 503 and b"session store" in response.data
+            embedded_redis.ensure_running(redis_home)
+            assert client.get("/doctor").headers["Location"].startswith("/auth/login")
+    finally:
+        embedded_redis.shutdown(redis_home)
 
 
 # --- Login throttling that cannot lock the owner out ----------------------------------------
