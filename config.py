@@ -64,7 +64,6 @@ class Config:
     # Accounts
     PASSWORD_MIN_LENGTH = 12
     LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per minute")
 
     # Cookies and transport
     SESSION_COOKIE_HTTPONLY = True

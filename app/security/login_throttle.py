@@ -45,9 +45,17 @@ def _lock_seconds() -> int:
     return current_app.config["LOGIN_LOCK_MINUTES"] * 60
 
 
+def _account_key(email: str) -> str:
+    return "login-fail:account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
 def begin(email: str, user_id: int | None, device_cookie: str | None) -> Attempt:
-    account = "login-fail:account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    return Attempt(account, _device_nonce(device_cookie, user_id))
+    return Attempt(_account_key(email), _device_nonce(device_cookie, user_id))
+
+
+def forgive_account(email: str) -> None:
+    """Lift the unknown-device lock (the owner just proved control of the address by e-mail)."""
+    get_redis().delete(_account_key(email))
 
 
 def _device_nonce(cookie: str | None, user_id: int | None) -> str | None:

@@ -222,6 +222,7 @@ def reset_password(token: str, new_password: str) -> User:
     # Following the link proves the address too.
     user.email_verified_at = user.email_verified_at or utcnow()
     _set_password(user, new_password, "auth.password_reset")
+    login_throttle.forgive_account(user.email)
     return user
 
 

@@ -173,6 +173,22 @@ def test_password_reset_is_single_use_ends_every_session_and_is_audited(app, pat
     assert "auth.password_reset" in db.session.scalars(select(AuditEvent.action)).all()
 
 
+def test_a_reset_lifts_the_unknown_device_lock(app, client, patient):
+    stranger = app.test_client()
+    for _ in range(5):
+        stranger.post("/auth/login", data={"email": patient.email, "password": "wrong password!",
+                                           "csrf_token": csrf_token(stranger)})
+    locked = client.post("/auth/login", data={"email": patient.email, "password": factories.PASSWORD,
+                                              "csrf_token": csrf_token(client)})
+    assert locked.status_code == 429
+    _request_reset(client, patient.email)
+    run_worker(app)
+    reset = path_of(link_in(mails_to(patient.email)[0]))
+    client.post(reset, data={"password": "brand new passphrase", "confirm": "brand new passphrase",
+                             "csrf_token": csrf_token(client, reset)})
+    login(client, patient, password="brand new passphrase")
+
+
 def test_reset_link_expires_after_its_minutes(app_factory, redis_url):
     app = app_factory(PASSWORD_RESET_MINUTES=0)
     with app.app_context():
