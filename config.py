@@ -75,7 +75,6 @@ class Config:
     # Accounts
     PASSWORD_MIN_LENGTH = 12
     LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per minute")
 
     # Cookies and transport
     SESSION_COOKIE_HTTPONLY = True
@@ -131,6 +130,27 @@ class Config:
     CRISIS_LINES = parse_crisis_lines(os.environ.get("CRISIS_LINES", "Emergency services|112"))
     # Facial-affect indicator (0-100) at or above which the result suggests talking to a doctor.
     DOCTOR_CTA_INDICATOR_THRESHOLD = _env_int("DOCTOR_CTA_INDICATOR_THRESHOLD", 70)
+
+    # --- Account lifecycle and session hardening -----------------------------------------
+    # Reverse proxies in front of MoodLens that append to X-Forwarded-For/-Proto (0: none, the
+    # client's own address is the peer's; never set it higher than the hops you really have).
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    # Signed links sent by e-mail: password reset (single use) and address confirmation.
+    PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 30)
+    EMAIL_VERIFY_HOURS = _env_int("EMAIL_VERIFY_HOURS", 48)
+    # Registration, reset and resend requests per client address.
+    ACCOUNT_EMAIL_RATE_LIMIT = os.environ.get("ACCOUNT_EMAIL_RATE_LIMIT", "10 per hour")
+    # Wrong passwords: an account refuses unknown devices for LOGIN_LOCK_MINUTES after
+    # LOGIN_FAILURES_PER_ACCOUNT failures from them; a device that logged in before (device
+    # cookie) has its own budget of LOGIN_FAILURES_PER_DEVICE and is never locked out by others.
+    LOGIN_FAILURES_PER_ACCOUNT = _env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_FAILURES_PER_DEVICE = _env_int("LOGIN_FAILURES_PER_DEVICE", 5)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+    DEVICE_COOKIE_DAYS = _env_int("DEVICE_COOKIE_DAYS", 180)
+    # Second factor: after MFA_MAX_FAILURES wrong codes the account takes no code for
+    # MFA_LOCK_SECONDS (doubling with each further lock within the hour).
+    MFA_MAX_FAILURES = _env_int("MFA_MAX_FAILURES", 5)
+    MFA_LOCK_SECONDS = _env_int("MFA_LOCK_SECONDS", 60)
 
     # --- Care loop (issue 5): e-mail, follow-ups, chat reminders ---------------------------
     # SMTP_HOST unset: mails are written as .eml files under MAIL_DIR (default instance/mail).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -15,6 +16,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)
     configure_instance(app)
+    configure_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -25,8 +27,16 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 def configure_instance(app: Flask) -> None:
     """Create instance/ and fill in the secrets an embedded set-up may generate for itself."""
+    # instance/ holds health data (SQLite), keys, the embedded Redis, media and mail: only the
+    # service account may read it. The umask makes every file this process (and the embedded
+    # Redis it starts) creates 0600 and every folder 0700, wherever MEDIA_DIR/MAIL_DIR point.
+    os.umask(0o077)
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance.chmod(0o700)  # also tightens an instance/ (and its database, keys) from an older version
+    for path in instance.iterdir():
+        if path.is_file() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
     if not app.config.get("SECRET_KEY"):
         if app.config["ENV_NAME"] == "production":
             raise RuntimeError("SECRET_KEY must be set in production (see README, Configuration).")
@@ -35,6 +45,16 @@ def configure_instance(app: Flask) -> None:
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
         app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def configure_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from exactly TRUSTED_PROXIES reverse proxies (0: none), so the
+    per-IP limits and the audit trail see the client, not the load balancer."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:

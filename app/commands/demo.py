@@ -17,7 +17,8 @@ DEMO_ADMIN = "admin@demo.moodlens.local"
 
 @demo_cli.command("seed")
 def seed() -> None:
-    """Create a verified doctor, a patient and an admin; print their one-time passwords."""
+    """Create a verified doctor, a patient and an admin (addresses already confirmed); print their
+    one-time passwords."""
     if not current_app.config["DEMO_SEED_ALLOWED"]:
         raise click.ClickException("Demo accounts are never created with the production configuration.")
     if accounts.find_user(DEMO_PATIENT) is not None:
@@ -25,10 +26,11 @@ def seed() -> None:
         return
     created = []
     password = secrets.token_urlsafe(12)
-    accounts.register_patient(DEMO_PATIENT, password, "Alex Demo", None)
+    accounts.register_patient(DEMO_PATIENT, password, "Alex Demo", None, verified=True)
     created.append(("patient", DEMO_PATIENT, password))
     password = secrets.token_urlsafe(12)
-    accounts.register_doctor(DEMO_DOCTOR, password, "Sam Rivera", "DEMO-0001", "Psychiatry", "en,es")
+    accounts.register_doctor(DEMO_DOCTOR, password, "Sam Rivera", "DEMO-0001", "Psychiatry", "en,es",
+                             verified=True)
     accounts.verify_doctor(DEMO_DOCTOR)
     created.append(("doctor", DEMO_DOCTOR, password))
     password = secrets.token_urlsafe(12)

@@ -20,7 +20,8 @@ def _read_password() -> str:
 @users_cli.command("create-admin")
 @click.argument("email")
 def create_admin(email: str) -> None:
-    """Create an admin; the password is prompted for, or read from standard input."""
+    """Create an admin (address already confirmed); the password is prompted for, or read from
+    standard input."""
     password = _read_password()
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:

@@ -7,7 +7,7 @@ import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     mfa_enabled: Mapped[bool] = mapped_column(default=False)
     recovery_code_hashes: Mapped[list] = mapped_column(JSON, default=list)
+    # The 30-second time step of the last TOTP code accepted: that code and older ones are spent.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when the owner followed the confirmation link (or an operator created the account).
+    email_verified_at: Mapped[datetime | None]
 
     patient_profile: Mapped[PatientProfile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan")

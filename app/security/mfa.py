@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 
 import pyotp
 import segno
@@ -29,10 +30,19 @@ def qr_data_uri(uri: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
 
 
-def verify_totp(secret: str | None, code: str) -> bool:
+def matching_step(secret: str | None, code: str, after_step: int | None = None) -> int | None:
+    """The time step (30 s counter) whose code this is, if it is current and newer than
+    `after_step`: a code once accepted, or any older one, is refused (codes are single-use)."""
     code = "".join(ch for ch in code if ch.isdigit())
+    if not secret or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    now_step = int(time.time()) // totp.interval
     # One step of clock drift either way, as authenticator apps expect.
-    return bool(secret) and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    for step in (now_step - 1, now_step, now_step + 1):
+        if (after_step is None or step > after_step) and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def _hash(code: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -89,6 +92,22 @@ class LiveServer:
             return {"id": user.id, "email": user.email, "password": factories.PASSWORD,
                     "totp_secret": user.totp_secret}
 
+    def mail_link(self, address: str, path_part: str, timeout: float = 30) -> str:
+        """The link containing `path_part` in the newest e-mail the worker wrote (as .eml, no SMTP
+        server is set) to `address`; waits for the worker to send it."""
+        folder = Path(self.env["MOODLENS_INSTANCE_PATH"]) / "mail"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            paths = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
+            for path in reversed(paths):
+                message = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes())
+                links = [link for link in re.findall(r"https?://\S+", message.get_content())
+                         if path_part in link]
+                if message["To"] == address and links:
+                    return links[0]
+            time.sleep(0.2)
+        raise AssertionError(f"no e-mail with a {path_part} link reached {address} within {timeout}s")
+
     def flask(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], env=self.env, cwd=ROOT,
                               capture_output=True, text=True, input=input, timeout=120, check=False)
@@ -121,7 +140,9 @@ def running_server(tmp: Path, worker_name: str, **settings: str):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-" + uuid.uuid4().hex,
         "LOGIN_RATE_LIMIT_PER_IP": "1000 per minute",
-        "LOGIN_RATE_LIMIT_PER_ACCOUNT": "100 per minute",
+        "LOGIN_FAILURES_PER_ACCOUNT": "100",
+        "ACCOUNT_EMAIL_RATE_LIMIT": "1000 per hour",
+        "MAIL_LINK_BASE_URL": f"http://127.0.0.1:{port}",
         "PYTHONUNBUFFERED": "1",
         **settings,
     })
@@ -240,6 +261,18 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
+_last_steps: dict[str, int] = {}
+
+
+def unused_code(secret: str) -> str:
+    """Codes are single-use: a second log-in within 30 s types the next step's code (accepted
+    for clock drift), as a person would after waiting for their app to show a new one."""
+    totp = pyotp.TOTP(secret)
+    step = max(int(time.time()) // totp.interval, _last_steps.get(secret, -1) + 1)
+    _last_steps[secret] = step
+    return totp.generate_otp(step)
+
+
 def log_in(page, user: dict) -> None:
     """Log in through the form; clinicians (who have `totp_secret`) also pass the second step."""
     page.goto("/auth/login")
@@ -249,7 +282,7 @@ def log_in(page, user: dict) -> None:
     page.wait_for_load_state()
     if user.get("totp_secret"):
         page.wait_for_url("**/auth/mfa")
-        page.fill("input[name=code]", pyotp.TOTP(user["totp_secret"]).now())
+        page.fill("input[name=code]", unused_code(user["totp_secret"]))
         page.click("main button[type=submit]")
         page.wait_for_load_state()
 
@@ -262,7 +295,7 @@ def enrol_second_factor(page) -> str:
     scanned = urlsplit(scan_qr_code(page, "img[alt^='QR code']"))
     assert (scanned.scheme, scanned.netloc) == ("otpauth", "totp")
     assert parse_qs(scanned.query)["secret"] == [secret]
-    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.fill("input[name=code]", unused_code(secret))
     page.click("main button[type=submit]")
     page.wait_for_selector("#recovery-codes")
     return secret

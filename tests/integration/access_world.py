@@ -42,6 +42,7 @@ class World:
             "user_id": self.users["unverified_doctor"].id,
             "name": DEFAULT_PLUGIN,
             "job_id": "no-such-job",
+            "token": "not-a-valid-token",  # e-mailed links: a forged one must open nothing
         }[argument]
 
 

@@ -68,6 +68,12 @@ GET_EXPECTED = {
     "reports.patient_history":                    "LOGIN  200    200    403    403    403    403",
     "account.index":                              "LOGIN  200    200    403    403    403    403",
     "account.deleted":                            "REDIR  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
+    "auth.register_sent":                         "200    200    200    200    200    200    200",
+    "auth.confirm_email_pending":                 "LOGIN  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
+    "auth.confirm_email":                         "400    400    400    400    400    400    400",
+    "auth.forgot_password":                       "200    200    200    200    200    200    200",
+    "auth.reset_password":                        "400    400    400    400    400    400    400",
+    "auth.change_password":                       "LOGIN  200    200    200    200    200    200",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin
@@ -110,6 +116,11 @@ POST_EXPECTED = {
     "reports.finalise":                           "LOGIN  403    403    404    404    FLOW   403",
     "account.export":                             "LOGIN  FLOW   FLOW   403    403    403    403",
     "account.delete":                             "LOGIN  400    400    403    403    403    403",
+    "auth.resend_confirmation":                   "LOGIN  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
+    "auth.confirm_email":                         "400    400    400    400    400    400    400",
+    "auth.forgot_password":                       "FLOW   FLOW   FLOW   FLOW   FLOW   FLOW   FLOW",
+    "auth.reset_password":                        "400    400    400    400    400    400    400",
+    "auth.change_password":                       "LOGIN  400    400    400    400    400    400",
 }
 
 MEDIA_VARIANTS = ("photo", "crop", "gradcam")

@@ -6,6 +6,7 @@ import pyotp
 import pytest
 
 from app.extensions import db
+from app.jobs.queue import get_redis
 from app.models import User
 from app.services import mfa as mfa_service
 from tests import factories
@@ -73,9 +74,10 @@ def test_admin_reset_sends_clinician_back_to_enrolment_and_ends_sessions(client,
 
 
 def _age_session(client, **seconds_ago):
+    """Move the server-side session's timestamps back (the cookie holds none)."""
     with client.session_transaction() as session:
-        for key, ago in seconds_ago.items():
-            session[key] = time.time() - ago
+        sid = session["sid"]
+    get_redis().hset(f"session:{sid}", mapping={key: time.time() - ago for key, ago in seconds_ago.items()})
 
 
 def test_clinician_idle_timeout(client, doctor):

@@ -46,3 +46,32 @@ class MfaCodeForm(FlaskForm):
     code = StringField("6-digit code from your authenticator app (or a recovery code)",
                        validators=[DataRequired(), Length(max=32)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class MfaSetupForm(MfaCodeForm):
+    # Asked only when a factor is already on: replacing it needs more than a live session.
+    current = PasswordField("Your password, or a code from the app you use now",
+                            validators=[Optional(), Length(max=1024)],
+                            render_kw={"autocomplete": "current-password"})
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[
+        DataRequired(), Email(message="Enter a valid e-mail address."), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), _strong_enough, Length(max=1024)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat new password", validators=[
+        DataRequired(), EqualTo("password", message="The two passwords do not match.")],
+        render_kw={"autocomplete": "new-password"})
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)],
+                            render_kw={"autocomplete": "current-password"})
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (and its CSRF token)."""

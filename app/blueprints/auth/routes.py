@@ -1,58 +1,77 @@
-"""Registration, login and logout."""
+"""Registration, login and logout, the second factor, password reset and address confirmation."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import (
+    ButtonForm,
+    ChangePasswordForm,
     DoctorRegistrationForm,
+    ForgotPasswordForm,
     LoginForm,
     MfaCodeForm,
+    MfaSetupForm,
+    NewPasswordForm,
     PatientRegistrationForm,
 )
 from app.extensions import limiter
-from app.security import mfa, sessions
+from app.security import login_throttle, mfa, sessions
+from app.security.redirects import safe_next
 from app.services import accounts
 from app.services import mfa as mfa_service
 
+# Sign-up, reset and resend all send e-mail: one budget per client address for all of them.
+account_mail_limit = limiter.shared_limit(
+    lambda: current_app.config["ACCOUNT_EMAIL_RATE_LIMIT"], scope="account-mail", methods=["POST"],
+    key_func=lambda: "account-mail:" + get_remote_address())
 
-def start_session(user) -> None:
-    # A fresh session on every login (no fixation): nothing from before survives.
+
+def start_session(user, second_factor_done: bool | None = None) -> None:
+    # A fresh session on every login (no fixation): nothing from before survives, on the
+    # server either (a copy of the old cookie must not keep a live record).
+    sessions.end_current()
     session.clear()
     login_user(user)
-    sessions.start(user, second_factor_done=not sessions.needs_second_factor(user))
+    if second_factor_done is None:
+        second_factor_done = not sessions.needs_second_factor(user)
+    sessions.start(user, second_factor_done=second_factor_done)
 
 
-def _account_key() -> str:
-    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: an open redirect after login is a phishing tool.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+def _after_login():
+    """Where a fully signed-in person goes: the `next` page they were sent from, or home."""
+    return redirect(safe_next(session.pop("after_login", None)) or url_for("home.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], methods=["POST"],
                key_func=lambda: "login-ip:" + get_remote_address())
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            start_session(user)
-            session["after_mfa"] = _safe_next(request.args.get("next"))
-            return redirect(session.pop("after_mfa", None) or url_for("home.index")
-                            if session["mfa_ok"] else url_for("auth.mfa_verify"))
-        flash("That e-mail and password do not match an active account.", "error")
-        return render_template("auth/login.html", form=form), 401
+        outcome = accounts.log_in(form.email.data, form.password.data,
+                                  request.cookies.get(login_throttle.DEVICE_COOKIE))
+        if outcome.locked:
+            flash("Too many wrong passwords for this account from new devices. Try again in "
+                  f"{current_app.config['LOGIN_LOCK_MINUTES']} minutes, log in from a device you "
+                  "used before, or choose a new password.", "error")
+            return render_template("auth/login.html", form=form), 429
+        if outcome.user is None:
+            flash("That e-mail and password do not match an active account.", "error")
+            return render_template("auth/login.html", form=form), 401
+        start_session(outcome.user)
+        session["after_login"] = safe_next(request.args.get("next"))
+        if outcome.user.email_verified_at is None:
+            flash("Please confirm your e-mail address: follow the link we sent you.", "info")
+        response = _after_login() if sessions.second_factor_done() else redirect(url_for("auth.mfa_verify"))
+        response.set_cookie(login_throttle.DEVICE_COOKIE, outcome.device_cookie,
+                            max_age=current_app.config["DEVICE_COOKIE_DAYS"] * 86400, httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax",
+                            path=url_for("auth.login"))
+        return response
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -60,83 +79,179 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end_current()
     logout_user()
+    session.clear()
     flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@account_mail_limit
 def register():
     form = PatientRegistrationForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register_patient(form.email.data, form.password.data,
-                                             form.full_name.data, form.date_of_birth.data)
-        except accounts.AccountError as error:
-            form.email.errors.append(str(error))
-            return render_template("auth/register.html", form=form), 409
-        start_session(user)
-        flash("Welcome to MoodLens. Your account is ready.", "success")
-        return redirect(url_for("home.patient"))
+        accounts.sign_up_patient(form.email.data, form.password.data, form.full_name.data,
+                                 form.date_of_birth.data)
+        return redirect(url_for("auth.register_sent"))
     return render_template("auth/register.html", form=form), 400 if form.is_submitted() else 200
 
 
 @bp.route("/register/doctor", methods=["GET", "POST"])
+@account_mail_limit
 def register_doctor():
     form = DoctorRegistrationForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register_doctor(
-                form.email.data, form.password.data, form.full_name.data,
-                form.licence_number.data, form.specialty.data, form.languages.data)
-        except accounts.AccountError as error:
-            form.email.errors.append(str(error))
-            return render_template("auth/register_doctor.html", form=form), 409
-        start_session(user)
-        flash("Your application has been received. An administrator will verify your licence.", "info")
-        return redirect(url_for("home.doctor"))
+        accounts.sign_up_doctor(form.email.data, form.password.data, form.full_name.data,
+                                form.licence_number.data, form.specialty.data, form.languages.data)
+        return redirect(url_for("auth.register_sent"))
     return render_template("auth/register_doctor.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.get("/register/sent")
+def register_sent():
+    # The same page for a new and a taken address: which one it was is only said by e-mail.
+    return render_template("auth/register_sent.html")
+
+
+@bp.get("/confirm-email")
+@login_required
+def confirm_email_pending():
+    if current_user.email_verified_at is not None:
+        return redirect(url_for("home.index"))
+    return render_template("auth/confirm_pending.html", form=ButtonForm())
+
+
+@bp.post("/confirm-email")
+@login_required
+@account_mail_limit
+def resend_confirmation():
+    if ButtonForm().validate_on_submit():
+        accounts.resend_confirmation(current_user._get_current_object())
+        flash("We sent a new confirmation link. It may take a minute to arrive.", "success")
+    return redirect(url_for("auth.confirm_email_pending"))
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    # Opening the link only shows a button, so mail scanners that fetch links confirm nothing.
+    form = ButtonForm()
+    try:
+        user = accounts.read_confirmation(token)
+        if form.validate_on_submit():
+            accounts.confirm_email(token)
+            flash("Thank you: your e-mail address is confirmed.", "success")
+            return redirect(url_for("home.index") if current_user.is_authenticated else url_for("auth.login"))
+    except accounts.AccountError as error:
+        return render_template("auth/link_problem.html", message=str(error), resend=True), 400
+    if user.email_verified_at is not None:
+        flash("Your e-mail address is already confirmed.", "info")
+        return redirect(url_for("home.index") if current_user.is_authenticated else url_for("auth.login"))
+    return render_template("auth/confirm_email.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@account_mail_limit
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        flash("If an account uses that address, we have sent it a link to choose a new password. "
+              f"The link works once, for {current_app.config['PASSWORD_RESET_MINUTES']} minutes.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = NewPasswordForm()
+    try:
+        accounts.read_reset_token(token)
+        if form.validate_on_submit():
+            accounts.reset_password(token, form.password.data)
+            sessions.end_current()
+            logout_user()
+            session.clear()
+            flash("Your new password is set and you were logged out everywhere. Log in with it now.",
+                  "success")
+            return redirect(url_for("auth.login"))
+    except accounts.AccountError as error:
+        return render_template("auth/link_problem.html", message=str(error), resend=False), 400
+    return render_template("auth/reset.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current.data, form.password.data)
+        except accounts.AccountError as error:
+            form.current.errors.append(str(error))
+            return render_template("auth/change_password.html", form=form), 400
+        # Every session ended, this one too; this browser gets a fresh one (same second-factor state).
+        start_session(user, second_factor_done=True)
+        flash("Your password is changed. You were logged out on every other device.", "success")
+        return redirect(url_for("home.index"))
+    return render_template("auth/change_password.html", form=form), 400 if form.is_submitted() else 200
+
+
+def _mfa_locked_message(form) -> bool:
+    seconds = mfa_service.locked_for(current_user)
+    if seconds:
+        form.code.errors.append(f"Too many wrong codes. Wait {seconds} seconds, then try the newest code.")
+    return bool(seconds)
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
 @login_required
 @limiter.limit("10 per minute", methods=["POST"], key_func=lambda: f"mfa:{current_user.id}")
 def mfa_verify():
-    if session.get("mfa_ok"):
+    if sessions.second_factor_done():
         return redirect(url_for("home.index"))
     if not current_user.mfa_enabled:
         return redirect(url_for("auth.mfa_setup"))
     form = MfaCodeForm()
     if form.validate_on_submit():
+        if _mfa_locked_message(form):
+            return render_template("auth/mfa_verify.html", form=form), 429
         if mfa_service.check_second_factor(current_user, form.code.data):
             # Privilege changes: rotate the session before granting the clinician's rights.
-            start_session(current_user._get_current_object())
-            session["mfa_ok"] = True
-            return redirect(url_for("home.index"))
-        form.code.errors.append("That code is not valid. Use the newest code from your app, "
-                                "or one of your recovery codes.")
+            after = session.get("after_login")
+            start_session(current_user._get_current_object(), second_factor_done=True)
+            session["after_login"] = after
+            return _after_login()
+        if not _mfa_locked_message(form):
+            form.code.errors.append("That code is not valid. Use the newest code from your app "
+                                    "(each code works once), or one of your recovery codes.")
         return render_template("auth/mfa_verify.html", form=form), 401
     return render_template("auth/mfa_verify.html", form=form), 400 if form.is_submitted() else 200
 
 
 @bp.route("/mfa/setup", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per minute", methods=["POST"], key_func=lambda: f"mfa:{current_user.id}")
 def mfa_setup():
-    if current_user.mfa_enabled and not session.get("mfa_ok"):
+    if current_user.mfa_enabled and not sessions.second_factor_done():
         return redirect(url_for("auth.mfa_verify"))
-    # The secret stays in the signed session until the user proves their app has it.
-    secret = session.setdefault("mfa_pending_secret", mfa.new_secret())
-    form = MfaCodeForm()
+    # The secret waits in the server-side session until the user proves their app has it.
+    secret = sessions.pending_secret()
+    if secret is None:
+        secret = mfa.new_secret()
+        sessions.set_pending_secret(secret)
+    form = MfaSetupForm()
     if form.validate_on_submit():
         try:
-            codes = mfa_service.confirm_enrollment(current_user, secret, form.code.data)
+            codes = mfa_service.confirm_enrollment(current_user, secret, form.code.data, form.current.data)
         except mfa_service.MfaError as error:
             form.code.errors.append(str(error))
         else:
-            session.pop("mfa_pending_secret")
-            start_session(current_user._get_current_object())
-            session["mfa_ok"] = True
-            return render_template("auth/mfa_recovery_codes.html", codes=codes)
+            start_session(current_user._get_current_object(), second_factor_done=True)
+            response = make_response(render_template("auth/mfa_recovery_codes.html", codes=codes))
+            response.headers["Cache-Control"] = "no-store"
+            return response
     uri = mfa.provisioning_uri(secret, current_user.email)
     status = 400 if form.is_submitted() else 200
     return render_template("auth/mfa_setup.html", form=form, secret=secret,
