@@ -42,6 +42,7 @@ from app.models.care import (
     ScreeningRequest,
     ScreeningShare,
 )
+from app.models.care_prompts import PromptDismissal
 from app.models.screening import Screening, ScreeningFrame
 from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
@@ -459,6 +460,7 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
                                            ScreeningRequest.screening_id.in_(screenings))),
         delete(ChatMessage).where(or_(in_consultations, ChatMessage.sender_id == user_id)),
         delete(Diagnosis).where(Diagnosis.consultation_id.in_(consultations)),
+        delete(PromptDismissal).where(PromptDismissal.consultation_id.in_(consultations)),
         delete(Report).where(Report.consultation_id.in_(consultations)),
         delete(ScreeningShare).where(or_(ScreeningShare.consultation_id.in_(consultations),
                                          ScreeningShare.screening_id.in_(screenings))),
