@@ -139,6 +139,16 @@ class Outcome:
         return self.latest is not None and self.latest is not self.baseline
 
     @property
+    def responded(self) -> bool:
+        """At least 50 % below the baseline at the latest follow-up."""
+        return self.followed_up and is_response(self.baseline.total, self.latest.total)
+
+    @property
+    def remitted(self) -> bool:
+        """Below 5 at the latest follow-up."""
+        return self.followed_up and is_remission(self.latest.total)
+
+    @property
     def change_points(self) -> int | None:
         if self.baseline is None or self.latest is None:
             return None

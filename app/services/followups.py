@@ -27,7 +27,6 @@ from app.security import audit
 from app.services import notifications
 from app.services.consultations import is_urgent_screening, shared_screenings
 
-
 # --- Pure rules -------------------------------------------------------------------------
 
 def is_worsening(totals: Sequence[int], last_item9: int) -> bool:
