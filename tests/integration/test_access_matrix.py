@@ -68,6 +68,10 @@ GET_EXPECTED = {
     "reports.patient_history":                    "LOGIN  200    200    403    403    403    403",
     "account.index":                              "LOGIN  200    200    403    403    403    403",
     "account.deleted":                            "REDIR  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
+    "caseload.index":                             "LOGIN  403    403    403    200    200    403",
+    "caseload.export":                            "LOGIN  403    403    403    200    200    403",
+    "caseload.followup":                          "LOGIN  403    403    403    404    200    403",
+    "caseload.prompts":                           "LOGIN  403    403    403    404    REDIR  403",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin
@@ -108,6 +112,9 @@ POST_EXPECTED = {
     "reports.finalise":                           "LOGIN  403    403    404    404    FLOW   403",
     "account.export":                             "LOGIN  FLOW   FLOW   403    403    403    403",
     "account.delete":                             "LOGIN  400    400    403    403    403    403",
+    "caseload.request_screening":                 "LOGIN  403    403    403    404    FLOW   403",
+    "caseload.followup":                          "LOGIN  403    403    403    404    FLOW   403",
+    "caseload.dismiss_prompt":                    "LOGIN  403    403    403    404    FLOW   403",
 }
 
 MEDIA_VARIANTS = ("photo", "crop", "gradcam")
