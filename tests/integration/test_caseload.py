@@ -258,3 +258,23 @@ def test_diagnoses_untouched_by_viewing(app, doctor):
     before = db.session.scalar(select(func.count()).select_from(Diagnosis))
     client_for(app, doctor).get("/doctor/caseload")
     assert db.session.scalar(select(func.count()).select_from(Diagnosis)) == before
+
+
+def test_the_bulk_rows_agree_with_the_outcome_of_each_episode(app, doctor):
+    """The caseload reads only the screenings the definitions need; the full episode agrees."""
+    from app.services import caseload
+
+    mixed_caseload(doctor)
+    # Screenings before and after the diagnosis: the baseline is the last one before it.
+    _, long = episode(doctor, "Lou Long", [(14, 9), (12, 21), (11, 19), (8, 15), (5, 14), (2, 12), (0, 11)],
+                      diagnosed_weeks_ago=11.5)
+    _, undiagnosed = episode(doctor, "Una Undiagnosed", [(3, 14), (1, 9), (0, 12)])
+    rows = {row.consultation_id: row for row in caseload.active_rows(doctor.id)}
+    assert len(rows) == 8
+    for consultation_id, row in rows.items():
+        full = caseload.episode_outcome(db.session.get(Consultation, consultation_id), until=utcnow())
+        assert (row.outcome.baseline, row.outcome.latest, row.outcome.previous, row.outcome.status,
+                row.outcome.worsening) == (full.baseline, full.latest, full.previous, full.status,
+                                           full.worsening), row.patient_name
+    assert rows[long.id].outcome.baseline.total == 21 and rows[long.id].outcome.status.value == "no_response"
+    assert rows[undiagnosed.id].outcome.baseline.total == 14

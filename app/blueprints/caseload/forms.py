@@ -21,6 +21,7 @@ class FilterForm(FlaskForm):
                     message=f"Search for at most {SEARCH_MAX} characters.")])
     sort = SelectField("Sort by", choices=[SelectChoice(value, label) for value, label in SORTS.items()],
                        default="attention")
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, message="Pages start at 1.")])
 
 
 class FollowupForm(FlaskForm):

@@ -31,7 +31,8 @@ def _filters(args: MultiDict) -> caseload.Filters:
         abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
     return caseload.Filters(status=form.status.data or "", overdue=form.overdue.data,
                             flagged=form.flagged.data, past=form.past.data,
-                            q=(form.q.data or "").strip(), sort=form.sort.data or "attention")
+                            q=(form.q.data or "").strip(), sort=form.sort.data or "attention",
+                            page=form.page.data or 1)
 
 
 def _treated(consultation_id: int) -> Consultation:
