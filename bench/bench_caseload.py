@@ -152,8 +152,9 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def timed(client, url: str, runs: int) -> tuple[list[float], int, int]:
-    """Latencies (ms), statements per request and response size."""
+def timed(client, url: str, runs: int) -> tuple[list[float], list[float], int, int]:
+    """Latencies and this process's CPU time (ms), statements per request and response size.
+    The CPU time leaves out PostgreSQL's own work and the waiting on a busy machine."""
     for _ in range(3):
         response = client.get(url)
         assert response.status_code == 200, response.status_code
@@ -166,12 +167,13 @@ def timed(client, url: str, runs: int) -> tuple[list[float], int, int]:
     event.listen(db.engine, "before_cursor_execute", count)
     client.get(url)
     event.remove(db.engine, "before_cursor_execute", count)
-    latencies = []
+    latencies, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         latencies.append((time.perf_counter() - started) * 1000)
-    return latencies, statements, len(response.data)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return latencies, cpu, statements, len(response.data)
 
 
 def main() -> None:
@@ -204,15 +206,19 @@ def main() -> None:
                   f"in {time.perf_counter() - started:.1f} s", flush=True)
             client = app.test_client()
             login(client, db.session.get(User, doctor_id))
-            ours, ours_statements, size = timed(client, "/doctor/caseload", args.requests)
-            naive, naive_statements, _ = timed(client, "/bench/naive-caseload", max(5, args.requests // 4))
+            load_before = os.getloadavg()[0]
+            ours, ours_cpu, ours_statements, size = timed(client, "/doctor/caseload", args.requests)
+            naive, naive_cpu, naive_statements, _ = timed(client, "/bench/naive-caseload",
+                                                          max(5, args.requests // 4))
             db.session.remove()
-        print(f"load average {os.getloadavg()[0]:.1f}, nproc {os.cpu_count()}, page {size / 1024:.0f} KiB")
-        for label, values, statements in (("caseload (bulk queries)", ours, ours_statements),
-                                          ("naive (per-patient queries)", naive, naive_statements)):
+        print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
+              f"nproc {os.cpu_count()}; page {size / 1024:.0f} KiB")
+        for label, values, cpu, statements in (
+                ("caseload (bulk queries)", ours, ours_cpu, ours_statements),
+                ("naive (per-patient queries)", naive, naive_cpu, naive_statements)):
             print(f"{label:30} p50 {statistics.median(values):6.0f} ms"
-                  f"   p95 {percentile(values, 0.95):6.0f} ms   {statements} SQL statements per request"
-                  f"   ({len(values)} requests)")
+                  f"   p95 {percentile(values, 0.95):6.0f} ms   CPU p50 {statistics.median(cpu):5.0f} ms"
+                  f"   {statements} SQL statements per request   ({len(values)} requests)")
     finally:
         with app.app_context():
             db.engine.dispose()
