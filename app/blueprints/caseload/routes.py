@@ -29,6 +29,10 @@ def _filters(args: MultiDict) -> caseload.Filters:
     form = FilterForm(formdata=args)
     if not form.validate():
         abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
+    return _from_form(form)
+
+
+def _from_form(form: FilterForm) -> caseload.Filters:
     return caseload.Filters(status=form.status.data or "", overdue=form.overdue.data,
                             flagged=form.flagged.data, past=form.past.data,
                             q=(form.q.data or "").strip(), sort=form.sort.data or "attention",
@@ -47,7 +51,9 @@ def _treated(consultation_id: int) -> Consultation:
 def _back_to_caseload():
     """Back to the caseload as the doctor had filtered it (the query is re-validated)."""
     query = request.form.get("return_query", "")
-    filters = _filters(MultiDict([(k, v) for k, values in parse_qs(query).items() for v in values]))
+    form = FilterForm(formdata=MultiDict([(k, v) for k, values in parse_qs(query).items() for v in values]))
+    # The action is done: a mangled return address only loses the filters.
+    filters = _from_form(form) if form.validate() else caseload.Filters()
     return redirect(url_for("caseload.index", **filters.query()))
 
 
