@@ -254,6 +254,13 @@ def _consultation_entry(consultation: Consultation, patient: User, archive: _Arc
             for diagnosis in consultation.diagnoses
         ],
         "reports": [_report_entry(report, patient, archive, render_report_pdf) for report in reports],
+        "treat_to_target_prompts_dismissed": [
+            {"prompt": dismissal.kind, "screening_id": dismissal.screening_id, "reason": dismissal.reason,
+             "dismissed_at": _when(dismissal.created_at),
+             "by": _person(db.session.get(User, dismissal.doctor_id), patient)}
+            for dismissal in db.session.scalars(select(PromptDismissal).where(
+                PromptDismissal.consultation_id == consultation.id).order_by(PromptDismissal.id))
+        ],
     }
 
 

@@ -278,3 +278,21 @@ def test_the_bulk_rows_agree_with_the_outcome_of_each_episode(app, doctor):
                                            full.worsening), row.patient_name
     assert rows[long.id].outcome.baseline.total == 21 and rows[long.id].outcome.status.value == "no_response"
     assert rows[undiagnosed.id].outcome.baseline.total == 14
+
+
+def test_dismissals_are_in_the_patients_export_and_go_with_the_account(app, doctor):
+    import json
+    import zipfile
+
+    from app.services import caseload, privacy
+
+    patient, consultation = episode(doctor, "Stan Stuck", [(11, 18), (0, 16)], diagnosed_weeks_ago=11)
+    prompt = caseload.open_prompts(consultation)[0]
+    caseload.dismiss_prompt(doctor, consultation, prompt.kind, prompt.screening_id, "Plan changed by phone")
+    export = privacy.build_export(patient)
+    with zipfile.ZipFile(export.file) as archive:
+        document = json.loads(archive.read("data.json"))
+    dismissed = document["consultations"][0]["treat_to_target_prompts_dismissed"]
+    assert [(d["prompt"], d["reason"]) for d in dismissed] == [("no_response", "Plan changed by phone")]
+    privacy.delete_account(patient, factories.PASSWORD)
+    assert db.session.scalar(select(func.count()).select_from(PromptDismissal)) == 0
