@@ -60,6 +60,7 @@ def test_caseload_in_the_browser(live_server, browser, new_page):
     log_in(page, doctor)
     page.goto("/doctor")
     page.locator("#caseload-home").wait_for()
+    screenshot(page, "caseload-doctor-home")
     page.click("#caseload-open")
     page.wait_for_url("**/doctor/caseload")
     rita = page.locator("#caseload-table tr", has_text="Rita Responder")
