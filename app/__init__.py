@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.account import bp as account_bp
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.caseload import bp as caseload_bp
     from app.blueprints.consultations import bp as consultations_bp
     from app.blueprints.converters import register as register_converters
     from app.blueprints.home import bp as home_bp
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultations_bp)  # /doctors, /consultations/..., /notifications
     app.register_blueprint(reports_bp)  # /reports/..., /patient/history
     app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
+    app.register_blueprint(caseload_bp)  # /doctor/caseload..., /consultations/<id>/prompts
     register_navigation(app)
 
 

@@ -11,6 +11,7 @@ from app.models.care import (
     ScreeningRequest,
     ScreeningShare,
 )
+from app.models.care_prompts import PromptDismissal
 from app.models.plugin_setting import PluginSetting
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
 from app.models.user import ConsentRecord, DoctorProfile, PatientProfile, Role, User, VerificationStatus
@@ -29,6 +30,7 @@ __all__ = [
     "DoctorProfile",
     "PatientProfile",
     "PluginSetting",
+    "PromptDismissal",
     "Role",
     "Screening",
     "ScreeningFrame",

@@ -140,3 +140,45 @@ def record(doctor: User, consultation: Consultation, data: DiagnosisInput) -> Di
 
         followups.schedule_reminders(consultation)
     return diagnosis
+
+
+def reschedule_followup(doctor: User, consultation: Consultation, interval_days: int) -> Diagnosis:
+    """Set the next follow-up `interval_days` from now: a new version of the current confirmed
+    diagnosis with only the interval changed (the interval is part of the plan, and the due date
+    counts from the latest version), so reminders and the patient's tasks follow at once."""
+    low = current_app.config.get("FOLLOWUP_MIN_DAYS", 1)
+    high = current_app.config.get("FOLLOWUP_MAX_DAYS", 180)
+    if consultation.status is not ConsultationStatus.ACCEPTED:
+        raise CareError("A follow-up can be set only in an accepted, open consultation.", 409)
+    current = consultation.current_diagnosis
+    if current is None or not current.confirmed:
+        raise CareError("Confirm a diagnosis first: the follow-up interval is part of the treatment plan.",
+                        409)
+    if not low <= interval_days <= high:
+        raise CareError(f"The follow-up interval must be between {low} and {high} days.")
+    version = (db.session.scalar(select(func.max(Diagnosis.version)).where(
+        Diagnosis.consultation_id == consultation.id)) or 0) + 1
+    diagnosis = Diagnosis(
+        consultation_id=consultation.id, version=version, author_id=doctor.id, outcome=current.outcome,
+        band_from_phq9=current.band_from_phq9, severity=current.severity,
+        override_reason=current.override_reason, notes=current.notes, plan=current.plan,
+        plan_details=current.plan_details, followup_interval_days=interval_days)
+    db.session.add(diagnosis)
+    audit.record("diagnosis.record", actor_id=doctor.id, patient_id=consultation.patient_id,
+                 target=f"consultation:{consultation.id}",
+                 details={"version": version, "outcome": current.outcome.value, "followup_only": True})
+    from app.services import notifications
+
+    notifications.notify(consultation.patient_id, "followup.rescheduled",
+                         "Your doctor set the date of your next follow-up screening",
+                         f"/consultations/{consultation.id}")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise CareError("This plan was just changed by another submission; reload the page.", 409) from None
+    notifications.dispatch_pending()
+    from app.services import followups
+
+    followups.schedule_reminders(consultation)
+    return diagnosis

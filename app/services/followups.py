@@ -3,7 +3,7 @@ worsening and remission, and scheduling reminders through RQ (no external cron).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +11,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.clinical import outcomes
+from app.clinical.outcomes import WORSENING_POINTS
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import (
@@ -25,8 +27,6 @@ from app.security import audit
 from app.services import notifications
 from app.services.consultations import is_urgent_screening, notify_shared, shared_screenings
 
-WORSENING_POINTS = 5
-REMISSION_BELOW = 5
 FACE_FOUND = ("one", "several")
 
 
@@ -40,11 +40,16 @@ def is_worsening(totals: Sequence[int], last_item9: int) -> bool:
 
 
 def is_remission(totals: Sequence[int]) -> bool:
-    return bool(totals) and totals[-1] < REMISSION_BELOW
+    return bool(totals) and outcomes.is_remission(totals[-1])
 
 
 def due_date(base: datetime, interval_days: int) -> datetime:
     return base + timedelta(days=interval_days)
+
+
+def due_after(diagnosed_at: datetime, interval_days: int, screened_at: Iterable[datetime]) -> datetime:
+    """An interval after the later of the diagnosis and the last screening shared since it."""
+    return due_date(max([diagnosed_at, *screened_at]), interval_days)
 
 
 def state_at(due: datetime, now: datetime, grace_days: int) -> str:
@@ -70,11 +75,8 @@ def next_followup(consultation: Consultation, now: datetime | None = None) -> Fo
     if (consultation.status is not ConsultationStatus.ACCEPTED or diagnosis is None
             or not diagnosis.confirmed or not diagnosis.followup_interval_days):
         return None
-    base = diagnosis.created_at
-    for screening in shared_screenings(consultation):
-        if screening.created_at > base:
-            base = screening.created_at
-    due = due_date(base, diagnosis.followup_interval_days)
+    due = due_after(diagnosis.created_at, diagnosis.followup_interval_days,
+                    (s.created_at for s in shared_screenings(consultation)))
     grace = current_app.config.get("FOLLOWUP_GRACE_DAYS", 3)
     return FollowUp(consultation, due, state_at(due, now or utcnow(), grace))
 

@@ -42,6 +42,7 @@ from app.models.care import (
     ScreeningRequest,
     ScreeningShare,
 )
+from app.models.care_prompts import PromptDismissal
 from app.models.screening import Screening, ScreeningFrame
 from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
@@ -253,6 +254,13 @@ def _consultation_entry(consultation: Consultation, patient: User, archive: _Arc
             for diagnosis in consultation.diagnoses
         ],
         "reports": [_report_entry(report, patient, archive, render_report_pdf) for report in reports],
+        "treat_to_target_prompts_dismissed": [
+            {"prompt": dismissal.kind, "screening_id": dismissal.screening_id, "reason": dismissal.reason,
+             "dismissed_at": _when(dismissal.created_at),
+             "by": _person(db.session.get(User, dismissal.doctor_id), patient)}
+            for dismissal in db.session.scalars(select(PromptDismissal).where(
+                PromptDismissal.consultation_id == consultation.id).order_by(PromptDismissal.id))
+        ],
     }
 
 
@@ -463,6 +471,7 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
                                            ScreeningRequest.screening_id.in_(screenings))),
         delete(ChatMessage).where(or_(in_consultations, ChatMessage.sender_id == user_id)),
         delete(Diagnosis).where(Diagnosis.consultation_id.in_(consultations)),
+        delete(PromptDismissal).where(PromptDismissal.consultation_id.in_(consultations)),
         delete(Report).where(Report.consultation_id.in_(consultations)),
         delete(ScreeningShare).where(or_(ScreeningShare.consultation_id.in_(consultations),
                                          ScreeningShare.screening_id.in_(screenings))),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app.clinical import outcomes
 from app.extensions import db
 from app.ml.phq9 import BANDS_BY_KEY, band_for
 from app.models._time import utcnow
@@ -15,6 +16,7 @@ from app.models.care import Consultation, ConsultationStatus, Diagnosis, Report,
 from app.models.user import User
 from app.security import audit
 from app.security.policy import report_visible_to
+from app.services import caseload
 from app.services.consultations import CareError, shared_screenings
 from app.services.diagnoses import PLAN_LABELS, PLAN_PLAIN, severity_label
 
@@ -183,6 +185,9 @@ def content(report: Report) -> dict:
         "affect_chart": build_chart("Facial-affect indicator (0–100)",
                                     [(s.created_at, s.affect_indicator) for s in screenings], 100,
                                     [0, 25, 50, 75, 100]),
+        "outcome": caseload.episode_outcome(consultation, until=end),
+        "format_points": outcomes.format_points,
+        "format_percent": outcomes.format_percent,
         "generated_at": cutoff,
         "severity_label": severity_label,
         "plan_labels": PLAN_LABELS,
@@ -219,9 +224,14 @@ def patient_history(patient: User) -> dict:
         for r in reports_for(c, include_drafts=False):
             events.append({"when": r.finalised_at, "kind": "report", "item": r})
     events.sort(key=lambda e: e["when"], reverse=True)
+    # In plain words, per episode of care the patient was treated in (same definitions as the doctor's).
+    progress = [{"doctor": c.doctor.display_name, "words": words} for c in consultations
+                if c.accepted_at is not None and any(d.confirmed for d in c.diagnoses)
+                and (words := outcomes.plain_words(caseload.episode_outcome(c)))]
     scored = [s for s in screenings if s.phq9_total is not None]
     return {
         "events": events,
+        "progress": progress,
         "phq9_chart": build_chart("PHQ-9 total (0–27)", [(s.created_at, s.phq9_total) for s in scored],
                                   27, [0, 5, 10, 15, 20, 27]),
         "severity_label": severity_label,

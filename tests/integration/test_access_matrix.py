@@ -74,6 +74,10 @@ GET_EXPECTED = {
     "auth.forgot_password":                       "200    200    200    200    200    200    200",
     "auth.reset_password":                        "400    400    400    400    400    400    400",
     "auth.change_password":                       "LOGIN  200    200    200    200    200    200",
+    "caseload.index":                             "LOGIN  403    403    403    200    200    403",
+    "caseload.export":                            "LOGIN  403    403    403    200    200    403",
+    "caseload.followup":                          "LOGIN  403    403    403    404    200    403",
+    "caseload.prompts":                           "LOGIN  403    403    403    404    REDIR  403",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin
@@ -121,6 +125,9 @@ POST_EXPECTED = {
     "auth.forgot_password":                       "FLOW   FLOW   FLOW   FLOW   FLOW   FLOW   FLOW",
     "auth.reset_password":                        "400    400    400    400    400    400    400",
     "auth.change_password":                       "LOGIN  400    400    400    400    400    400",
+    "caseload.request_screening":                 "LOGIN  403    403    403    404    FLOW   403",
+    "caseload.followup":                          "LOGIN  403    403    403    404    FLOW   403",
+    "caseload.dismiss_prompt":                    "LOGIN  403    403    403    404    FLOW   403",
 }
 
 MEDIA_VARIANTS = ("photo", "crop", "gradcam")

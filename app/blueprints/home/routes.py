@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from app.blueprints.home import bp
 from app.models.user import Role
-from app.security.policy import role_required
-from app.services import crisis
+from app.security.policy import can_see_patients, role_required
+from app.services import caseload, crisis
 
 HOME_BY_ROLE = {Role.PATIENT: "home.patient", Role.DOCTOR: "home.doctor", Role.ADMIN: "admin.index"}
 
@@ -28,4 +28,6 @@ def patient():
 @bp.get("/doctor")
 @role_required(Role.DOCTOR)
 def doctor():
-    return render_template("home/doctor.html", profile=current_user.doctor_profile)
+    # The home leads with the caseload: who needs attention first (verified doctors only).
+    summary = caseload.caseload(current_user, caseload.Filters()) if can_see_patients(current_user) else None
+    return render_template("home/doctor.html", profile=current_user.doctor_profile, caseload=summary)

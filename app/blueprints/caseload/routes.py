@@ -1,0 +1,158 @@
+"""Caseload routes: the table (page, htmx fragment, CSV), its one-click actions, and the
+treat-to-target prompts of a consultation. Access through app.security.policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from app.blueprints.caseload import bp
+from app.blueprints.caseload.forms import DismissPromptForm, FilterForm, FollowupForm
+from app.blueprints.htmx import is_htmx
+from app.models.care import Consultation
+from app.models.user import Role
+from app.security.policy import can_see_patients, doctor_treats, role_required
+from app.services import caseload, chat, consultations, diagnoses
+from app.services.consultations import CareError
+
+
+def _verified_doctor() -> None:
+    if not can_see_patients(current_user):
+        abort(403, description="Only verified doctors have a caseload.")
+
+
+def _filters(args: MultiDict) -> caseload.Filters:
+    form = FilterForm(formdata=args)
+    if not form.validate():
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
+    return _from_form(form)
+
+
+def _from_form(form: FilterForm) -> caseload.Filters:
+    return caseload.Filters(status=form.status.data or "", overdue=form.overdue.data,
+                            flagged=form.flagged.data, past=form.past.data,
+                            q=(form.q.data or "").strip(), sort=form.sort.data or "attention",
+                            page=form.page.data or 1)
+
+
+def _treated(consultation_id: int) -> Consultation:
+    """A consultation this doctor treats; 404 otherwise (no hint that it exists)."""
+    _verified_doctor()
+    consultation = consultations.get_for_user(current_user, consultation_id)
+    if consultation is None or not doctor_treats(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def _back_to_caseload():
+    """Back to the caseload as the doctor had filtered it (the query is re-validated)."""
+    query = request.form.get("return_query", "")
+    form = FilterForm(formdata=MultiDict([(k, v) for k, values in parse_qs(query).items() for v in values]))
+    # The action is done: a mangled return address only loses the filters.
+    filters = _from_form(form) if form.validate() else caseload.Filters()
+    return redirect(url_for("caseload.index", **filters.query()))
+
+
+@bp.get("/doctor/caseload")
+@role_required(Role.DOCTOR)
+def index():
+    _verified_doctor()
+    filters = _filters(request.args)
+    form = FilterForm(formdata=request.args)
+    context = dict(caseload=caseload.caseload(current_user, filters), filters=filters, form=form,
+                   return_query=request.query_string.decode())
+    # A history restore (back/forward) replaces the whole page, so it gets the whole page.
+    if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
+        return render_template("partials/caseload_results.html", **context)
+    return render_template("caseload/index.html", **context)
+
+
+@bp.get("/doctor/caseload.csv")
+@role_required(Role.DOCTOR)
+def export():
+    _verified_doctor()
+    body = caseload.export_csv(current_user, _filters(request.args))
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    response.headers["Content-Disposition"] = f'attachment; filename="moodlens-caseload-{stamp}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/doctor/caseload/<int:consultation_id>/screening-request")
+@role_required(Role.DOCTOR)
+def request_screening(consultation_id: int):
+    consultation = _treated(consultation_id)
+    try:
+        chat.request_screening(current_user, consultation)
+    except CareError as error:
+        abort(error.status, description=error.message)
+    flash(f"{consultation.patient.display_name} was asked to take a new screening.", "success")
+    return _back_to_caseload()
+
+
+@bp.route("/doctor/caseload/<int:consultation_id>/followup", methods=["GET", "POST"])
+@role_required(Role.DOCTOR)
+def followup(consultation_id: int):
+    consultation = _treated(consultation_id)
+    form = FollowupForm()
+    low, high = current_app.config["FOLLOWUP_MIN_DAYS"], current_app.config["FOLLOWUP_MAX_DAYS"]
+    form.set_limits(low, high)
+    current = consultation.current_diagnosis
+    context = dict(consultation=consultation, form=form, low=low, high=high,
+                   return_query=request.values.get("return_query", ""),
+                   diagnosed=current is not None and current.confirmed)
+    if request.method == "GET":
+        form.days.data = (current.followup_interval_days if context["diagnosed"]
+                          else current_app.config["FOLLOWUP_DEFAULT_DAYS"])
+        return render_template("caseload/followup.html", **context)
+    if not form.validate_on_submit():
+        return render_template("caseload/followup.html", **context), 400
+    try:
+        diagnoses.reschedule_followup(current_user, consultation, form.days.data)
+    except CareError as error:
+        abort(error.status, description=error.message)
+    flash(f"Next follow-up screening for {consultation.patient.display_name} set in {form.days.data} days.",
+          "success")
+    return _back_to_caseload()
+
+
+# --- Treat-to-target prompts on the consultation page (an htmx fragment) ------------------------
+
+def _prompts_fragment(consultation: Consultation, form: DismissPromptForm | None = None, status: int = 200):
+    return render_template("partials/caseload_prompts.html", consultation=consultation,
+                           prompts=caseload.open_prompts(consultation),
+                           form=form or DismissPromptForm()), status
+
+
+@bp.get("/consultations/<int:consultation_id>/prompts")
+@role_required(Role.DOCTOR)
+def prompts(consultation_id: int):
+    consultation = _treated(consultation_id)
+    if not is_htmx():
+        return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return _prompts_fragment(consultation)
+
+
+@bp.post("/consultations/<int:consultation_id>/prompts/dismiss")
+@role_required(Role.DOCTOR)
+def dismiss_prompt(consultation_id: int):
+    consultation = _treated(consultation_id)
+    form = DismissPromptForm()
+    if not form.validate_on_submit() or not form.screening_id.data.isdigit():
+        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors)
+              or "That prompt could not be read; reload the page.")
+    try:
+        caseload.dismiss_prompt(current_user, consultation, form.kind.data, int(form.screening_id.data),
+                                form.reason.data)
+    except CareError as error:
+        abort(error.status, description=error.message)
+    if is_htmx():
+        return _prompts_fragment(consultation)
+    flash("Prompt dismissed; your reason is kept with the record.", "info")
+    return redirect(url_for("consultations.detail", consultation_id=consultation.id))

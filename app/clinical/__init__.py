@@ -1,0 +1,1 @@
+"""Clinical rules, pure: data in, frozen results out. No Flask, no models, no database."""

@@ -1,0 +1,496 @@
+"""The doctor's caseload: one row per patient in their care, with where they stand on PHQ-9
+(app.clinical.outcomes), what is due, and who needs attention first.
+
+Built from a fixed number of bulk queries (consultations, shared screenings, diagnoses, unread
+messages, open screening requests), whatever the number of patients: no query per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.clinical import outcomes
+from app.clinical.outcomes import Attention, Measurement, Outcome, Status
+from app.extensions import db
+from app.ml.phq9 import band_for
+from app.models._time import utcnow
+from app.models.care import (
+    ChatMessage,
+    Consultation,
+    ConsultationStatus,
+    Diagnosis,
+    DiagnosisOutcome,
+    Report,
+    ReportStatus,
+    ScreeningRequest,
+    ScreeningShare,
+)
+from app.models.care_prompts import PromptDismissal
+from app.models.screening import Screening
+from app.models.user import PatientProfile, User
+from app.security import audit
+from app.services import followups
+from app.services.consultations import CareError, shared_screenings
+from app.services.diagnoses import PLAN_LABELS, severity_label
+
+SEARCH_MAX = 100
+PAGE_SIZE = 50  # rows per page; a doctor works down the list by attention, and the CSV has them all
+REASON_MAX = 1000
+SORTS = {"attention": "Needs attention first", "name": "Name", "latest": "Latest PHQ-9, highest first",
+         "change": "Change from baseline, least improved first"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""       # an outcomes.Status value, or "" for any
+    overdue: bool = False  # follow-up overdue only
+    flagged: bool = False  # item 9 > 0 on the latest screening only
+    past: bool = False     # closed consultations instead of the active caseload
+    q: str = ""            # part of the patient's name
+    sort: str = "attention"
+    page: int = 1
+
+    def query(self, **changes) -> dict:
+        """The URL query of these filters (defaults left out), with `changes` applied."""
+        values = replace(self, **changes)
+        return {key: value for key, value in (
+            ("status", values.status), ("overdue", "1" if values.overdue else ""),
+            ("flagged", "1" if values.flagged else ""), ("past", "1" if values.past else ""),
+            ("q", values.q), ("sort", "" if values.sort == "attention" else values.sort),
+            ("page", "" if values.page == 1 else str(values.page))) if value}
+
+
+# --- Sparkline ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sparkline:
+    width: int
+    height: int
+    scale: int      # coordinates are integers in a viewBox `scale` times the drawn size
+    phq9: str       # SVG polyline points
+    affect: str     # the facial-affect indicator, drawn as the secondary line
+    last_x: int
+    last_y: int
+    text: str       # the text alternative
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width * self.scale} {self.height * self.scale}"
+
+
+SPARK_W, SPARK_H, SPARK_PAD, SPARK_SCALE = 120, 32, 3, 10
+
+
+def sparkline(measurements: list[Measurement]) -> Sparkline | None:
+    if not measurements:
+        return None
+    first = measurements[0].when
+    span = (measurements[-1].when - first).total_seconds() or 1.0
+    pad = SPARK_PAD * SPARK_SCALE
+    inner_w, inner_h = (SPARK_W - 2 * SPARK_PAD) * SPARK_SCALE, (SPARK_H - 2 * SPARK_PAD) * SPARK_SCALE
+    xs = ([SPARK_W * SPARK_SCALE // 2] if len(measurements) == 1 else
+          [int(pad + inner_w * (m.when - first).total_seconds() / span) for m in measurements])
+    phq9 = [(x, int(pad + inner_h * (27 - min(m.total, 27)) / 27))
+            for x, m in zip(xs, measurements, strict=True)]
+    affect = [(x, int(pad + inner_h * (100 - min(max(m.affect, 0), 100)) / 100))
+              for x, m in zip(xs, measurements, strict=True) if m.affect is not None]
+    totals = [m.total for m in measurements]
+    weeks = outcomes.weeks_between(first, measurements[-1].when)
+    text = (f"PHQ-9 {totals[0]} to {totals[-1]} over {weeks} week{'s' if weeks != 1 else ''}, "
+            f"{len(totals)} screening{'s' if len(totals) != 1 else ''}")
+    if len(totals) > 2:
+        text += f" (lowest {min(totals)}, highest {max(totals)})"
+    if affect:
+        affects = [m.affect for m in measurements if m.affect is not None]
+        text += f"; facial-affect indicator {affects[0]:.0f} to {affects[-1]:.0f}"
+    return Sparkline(SPARK_W, SPARK_H, SPARK_SCALE, " ".join([f"{x},{y}" for x, y in phq9]),
+                     " ".join([f"{x},{y}" for x, y in affect]) if len(affect) > 1 else "",
+                     phq9[-1][0], phq9[-1][1], text)
+
+
+# --- Rows -----------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    consultation_id: int
+    patient_id: int
+    patient_name: str
+    outcome: Outcome
+    attention: Attention
+    followup_due: datetime | None
+    followup_state: str | None  # scheduled | due | overdue
+    followup_interval: int | None
+    diagnosed: bool
+    unread: int
+    screening_requested: bool
+    points: list[Measurement] = field(default_factory=list)  # every screening: filled for the page shown
+
+    @cached_property
+    def sparkline(self) -> Sparkline | None:
+        return sparkline(self.points)
+
+    @property
+    def band_label(self) -> str:
+        return band_for(self.outcome.latest.total).label if self.outcome.latest else "—"
+
+    @property
+    def change_points(self) -> str:
+        return outcomes.format_points(self.outcome.change_points)
+
+    @property
+    def change_percent(self) -> str:
+        return outcomes.format_percent(self.outcome.change_percent)
+
+    @property
+    def attention_label(self) -> str:
+        return outcomes.ATTENTION_LABELS[self.attention]
+
+
+@dataclass
+class PastRow:
+    consultation_id: int
+    patient_name: str
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    severity: str | None   # what the doctor concluded, in their latest diagnosis
+    plan: str | None
+    final_reports: int
+
+
+@dataclass
+class Caseload:
+    filters: Filters
+    rows: list[Row] = field(default_factory=list)   # every row the filters keep, in order
+    past_rows: list[PastRow] = field(default_factory=list)
+    total: int = 0   # patients in the active caseload before the filters
+    counts: dict[str, int] = field(default_factory=dict)  # per attention group, for the summary
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.rows) // PAGE_SIZE))
+
+    @property
+    def page(self) -> int:
+        return min(self.filters.page, self.pages)
+
+    @property
+    def page_rows(self) -> list[Row]:
+        """The rows shown: sorting and filtering span the whole caseload, the table one page."""
+        start = (self.page - 1) * PAGE_SIZE
+        return self.rows[start:start + PAGE_SIZE]
+
+    @property
+    def first_shown(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+
+def _name(full_name: str | None, email: str) -> str:
+    return full_name or email
+
+
+def _consultations(doctor_id: int, statuses: tuple[ConsultationStatus, ...], search: str):
+    query = (select(Consultation.id, Consultation.patient_id, PatientProfile.full_name, User.email)
+             .join(User, User.id == Consultation.patient_id)
+             .outerjoin(PatientProfile, PatientProfile.user_id == Consultation.patient_id)
+             .where(Consultation.doctor_id == doctor_id, Consultation.status.in_(statuses),
+                    Consultation.accepted_at.is_not(None)))
+    if search:
+        query = query.where(PatientProfile.full_name.icontains(search, autoescape=True))
+    return query
+
+
+def _shared(ids):
+    return (select(ScreeningShare.consultation_id, Screening.created_at, Screening.phq9_total,
+                   Screening.phq9_item9, Screening.affect_indicator, Screening.id)
+            .join(Screening, Screening.id == ScreeningShare.screening_id)
+            .where(ScreeningShare.consultation_id.in_(ids), ScreeningShare.revoked_at.is_(None)))
+
+
+def _treatment_starts(ids):
+    """The first confirmed diagnosis per consultation (see _plan)."""
+    return (select(Diagnosis.consultation_id, func.min(Diagnosis.created_at).label("started_at"))
+            .where(Diagnosis.consultation_id.in_(ids), Diagnosis.outcome == DiagnosisOutcome.CONFIRMED)
+            .group_by(Diagnosis.consultation_id).subquery())
+
+
+def _key_measurements(ids) -> dict[int, list[Measurement]]:
+    """Per consultation, oldest first, only the screenings the definitions read: the first, the
+    last one on or before the start of treatment (the baseline), the previous and the latest.
+    outcomes.evaluate gives on them exactly what it gives on every screening, and a caseload of
+    500 patients × 20 screenings sends 2,000 rows to Python instead of 10,000."""
+    starts = _treatment_starts(ids)
+    newest_first = (Screening.created_at.desc(), Screening.id.desc())
+    before_start = starts.c.started_at.is_not(None) & (Screening.created_at <= starts.c.started_at)
+    ranked = (_shared(ids).add_columns(
+        func.row_number().over(partition_by=ScreeningShare.consultation_id,
+                               order_by=newest_first).label("from_last"),
+        func.row_number().over(partition_by=ScreeningShare.consultation_id,
+                               order_by=(Screening.created_at, Screening.id)).label("from_first"),
+        func.row_number().over(partition_by=(ScreeningShare.consultation_id, before_start),
+                               order_by=newest_first).label("from_start"),
+        before_start.label("before_start"))
+        .outerjoin(starts, starts.c.consultation_id == ScreeningShare.consultation_id)).subquery()
+    found: dict[int, list[Measurement]] = defaultdict(list)
+    for consultation_id, when, total, item9, affect in db.session.execute(
+            select(ranked.c.consultation_id, ranked.c.created_at, ranked.c.phq9_total, ranked.c.phq9_item9,
+                   ranked.c.affect_indicator)
+            .where((ranked.c.from_last <= 2) | (ranked.c.from_first == 1)
+                   | (ranked.c.before_start & (ranked.c.from_start == 1)))
+            .order_by(ranked.c.consultation_id, ranked.c.created_at, ranked.c.id)):
+        found[consultation_id].append(Measurement(when, total, item9, affect))
+    return found
+
+
+def _all_points(consultation_ids: list[int]) -> dict[int, list[Measurement]]:
+    """Every shared screening of these consultations (the sparklines of one page), oldest first."""
+    found: dict[int, list[Measurement]] = defaultdict(list)
+    if not consultation_ids:
+        return found
+    for consultation_id, when, total, item9, affect, _id in db.session.execute(
+            _shared(consultation_ids).order_by(ScreeningShare.consultation_id, Screening.created_at,
+                                               Screening.id)):
+        found[consultation_id].append(Measurement(when, total, item9, affect))
+    return found
+
+
+@dataclass(frozen=True)
+class _Plan:
+    treatment_start: datetime | None  # the first confirmed diagnosis, while the current one is confirmed
+    current_at: datetime | None
+    interval_days: int | None
+
+
+NO_PLAN = _Plan(None, None, None)
+
+
+def _plan(versions: list[tuple[datetime, bool, int | None]]) -> _Plan:
+    """From one consultation's diagnosis versions, oldest first: (created_at, confirmed, interval)."""
+    if not versions or not versions[-1][1]:
+        return NO_PLAN
+    start = next(created_at for created_at, confirmed, _ in versions if confirmed)
+    return _Plan(start, versions[-1][0], versions[-1][2])
+
+
+def _plans(ids) -> dict[int, _Plan]:
+    versions: dict[int, list] = defaultdict(list)
+    for consultation_id, created_at, outcome, interval in db.session.execute(
+            select(Diagnosis.consultation_id, Diagnosis.created_at, Diagnosis.outcome,
+                   Diagnosis.followup_interval_days)
+            .where(Diagnosis.consultation_id.in_(ids))
+            .order_by(Diagnosis.consultation_id, Diagnosis.version)):
+        versions[consultation_id].append((created_at, outcome is DiagnosisOutcome.CONFIRMED, interval))
+    return {consultation_id: _plan(rows) for consultation_id, rows in versions.items()}
+
+
+def _unread(doctor_id: int, ids) -> dict[int, int]:
+    return dict(db.session.execute(
+        select(ChatMessage.consultation_id, func.count(ChatMessage.id))
+        .where(ChatMessage.consultation_id.in_(ids), ChatMessage.sender_id != doctor_id,
+               ChatMessage.read_at.is_(None))
+        .group_by(ChatMessage.consultation_id)).all())
+
+
+def _open_requests(ids) -> set[int]:
+    return set(db.session.scalars(select(ScreeningRequest.consultation_id).where(
+        ScreeningRequest.consultation_id.in_(ids), ScreeningRequest.fulfilled_at.is_(None))))
+
+
+def active_rows(doctor_id: int, search: str = "", now: datetime | None = None) -> list[Row]:
+    """Every patient whose consultation with this doctor is accepted and open, unsorted."""
+    now = now or utcnow()
+    base = _consultations(doctor_id, (ConsultationStatus.ACCEPTED,), search)
+    consultations = db.session.execute(base).all()
+    if not consultations:
+        return []
+    ids = base.with_only_columns(Consultation.id).scalar_subquery()
+    measured, plans = _key_measurements(ids), _plans(ids)
+    unread, requested = _unread(doctor_id, ids), _open_requests(ids)
+    grace = current_app.config.get("FOLLOWUP_GRACE_DAYS", 3)
+    rows = []
+    for consultation_id, patient_id, full_name, email in consultations:
+        points = measured.get(consultation_id, [])
+        plan = plans.get(consultation_id, NO_PLAN)
+        outcome = outcomes.evaluate(points, plan.treatment_start, now)
+        due = state = None
+        if plan.current_at is not None and plan.interval_days:
+            due = followups.due_after(plan.current_at, plan.interval_days, (m.when for m in points))
+            state = followups.state_at(due, now, grace)
+        rows.append(Row(
+            consultation_id=consultation_id, patient_id=patient_id, patient_name=_name(full_name, email),
+            outcome=outcome, attention=outcomes.attention(outcome, state == "overdue"),
+            followup_due=due, followup_state=state, followup_interval=plan.interval_days,
+            diagnosed=plan.treatment_start is not None, unread=unread.get(consultation_id, 0),
+            screening_requested=consultation_id in requested))
+    return rows
+
+
+def _sorted(rows: list[Row], sort: str) -> list[Row]:
+    if sort == "name":
+        return sorted(rows, key=lambda r: (r.patient_name.casefold(), r.consultation_id))
+    if sort == "latest":
+        return sorted(rows, key=lambda r: (-(r.outcome.latest.total if r.outcome.latest else -1),
+                                           r.patient_name.casefold()))
+    if sort == "change":
+        return sorted(rows, key=lambda r: (r.outcome.change_points is None,
+                                           -(r.outcome.change_points or 0), r.patient_name.casefold()))
+    return sorted(rows, key=lambda r: (*outcomes.attention_key(r.outcome, r.followup_state == "overdue",
+                                                               r.patient_name), r.consultation_id))
+
+
+def past_rows(doctor_id: int, search: str = "") -> list[PastRow]:
+    """Closed consultations this doctor had accepted: only what the doctor wrote (their last
+    diagnosis, their final reports), none of the patient's screenings."""
+    base = (_consultations(doctor_id, (ConsultationStatus.CLOSED,), search)
+            .add_columns(Consultation.accepted_at, Consultation.closed_at))
+    consultations = db.session.execute(base.order_by(Consultation.closed_at.desc(), Consultation.id)).all()
+    if not consultations:
+        return []
+    ids = base.with_only_columns(Consultation.id).scalar_subquery()
+    latest: dict[int, Diagnosis] = {}
+    for diagnosis in db.session.scalars(select(Diagnosis).where(Diagnosis.consultation_id.in_(ids))
+                                        .order_by(Diagnosis.consultation_id, Diagnosis.version)):
+        latest[diagnosis.consultation_id] = diagnosis
+    reports = dict(db.session.execute(
+        select(Report.consultation_id, func.count(Report.id))
+        .where(Report.consultation_id.in_(ids), Report.status == ReportStatus.FINAL,
+               Report.author_id == doctor_id)
+        .group_by(Report.consultation_id)).all())
+    rows = []
+    for consultation_id, _patient_id, full_name, email, accepted_at, closed_at in consultations:
+        diagnosis = latest.get(consultation_id)
+        mine = diagnosis if diagnosis is not None and diagnosis.author_id == doctor_id else None
+        rows.append(PastRow(
+            consultation_id, _name(full_name, email), accepted_at, closed_at,
+            (severity_label(mine.severity) if mine.confirmed else "not confirmed") if mine else None,
+            PLAN_LABELS.get(mine.plan) if mine is not None and mine.plan else None,
+            reports.get(consultation_id, 0)))
+    return rows
+
+
+def caseload(doctor: User, filters: Filters, now: datetime | None = None) -> Caseload:
+    if filters.past:
+        return Caseload(filters, past_rows=past_rows(doctor.id, filters.q))
+    rows = active_rows(doctor.id, filters.q, now)
+    result = Caseload(filters, total=len(rows))
+    for group in Attention:
+        result.counts[group.name.lower()] = sum(1 for r in rows if r.attention is group)
+    if filters.status:
+        rows = [r for r in rows if r.outcome.status.value == filters.status]
+    if filters.overdue:
+        rows = [r for r in rows if r.followup_state == "overdue"]
+    if filters.flagged:
+        rows = [r for r in rows if r.outcome.item9]
+    result.rows = _sorted(rows, filters.sort)
+    points = _all_points([row.consultation_id for row in result.page_rows])
+    for row in result.page_rows:
+        row.points = points.get(row.consultation_id, [])
+    return result
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return [("", "Any status")] + [(status.value, outcomes.STATUS_LABELS[status]) for status in Status]
+
+
+# --- CSV export -----------------------------------------------------------------------------
+
+CSV_COLUMNS = ("patient", "latest_phq9", "band", "latest_date", "baseline_phq9", "baseline_date",
+               "change_points", "change_percent", "status", "weeks_in_treatment", "next_followup",
+               "followup_state", "item9_latest", "unread_messages", "attention")
+
+
+def _safe_cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def export_csv(doctor: User, filters: Filters, now: datetime | None = None) -> str:
+    """The caseload as the doctor filtered it (their own patients only), audited. The audit row
+    holds how many patients and which filters, never a clinical value or a name."""
+    result = caseload(doctor, replace(filters, past=False), now)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in result.rows:
+        o = row.outcome
+        percent = o.change_percent
+        writer.writerow([
+            _safe_cell(row.patient_name),
+            o.latest.total if o.latest else "", row.band_label if o.latest else "",
+            o.latest.when.date().isoformat() if o.latest else "",
+            o.baseline.total if o.baseline else "", o.baseline.when.date().isoformat() if o.baseline else "",
+            o.change_points if o.change_points is not None else "",
+            round(percent) if percent is not None else "",
+            o.status.value, o.weeks_in_treatment if o.weeks_in_treatment is not None else "",
+            row.followup_due.date().isoformat() if row.followup_due else "", row.followup_state or "",
+            "yes" if o.item9 else "no", row.unread, row.attention.name.lower()])
+    audit.record("caseload.export", actor_id=doctor.id, target=f"caseload:{doctor.id}",
+                 details={"rows": len(result.rows), "filtered": bool(replace(filters, past=False).query())})
+    db.session.commit()
+    return out.getvalue()
+
+
+# --- One episode: the consultation page, the report, the patient's history ----------------------
+
+def episode_outcome(consultation: Consultation, until: datetime | None = None) -> Outcome:
+    """The outcome of one consultation's episode from its shared screenings, as of `until`."""
+    until = until or utcnow()
+    points = [Measurement(s.created_at, s.phq9_total, s.phq9_item9, s.affect_indicator)
+              for s in shared_screenings(consultation) if s.created_at <= until]
+    plan = _plan([(d.created_at, d.confirmed, d.followup_interval_days)
+                  for d in consultation.diagnoses if d.created_at <= until])
+    return outcomes.evaluate(points, plan.treatment_start, until)
+
+
+@dataclass(frozen=True)
+class ShownPrompt:
+    kind: str
+    text: str
+    screening_id: int
+
+
+def open_prompts(consultation: Consultation) -> list[ShownPrompt]:
+    """Treat-to-target prompts for the treating doctor, less those dismissed at this screening."""
+    if consultation.status is not ConsultationStatus.ACCEPTED:
+        return []
+    screenings = shared_screenings(consultation)
+    if not screenings:
+        return []
+    latest_id = screenings[-1].id
+    dismissed = set(db.session.scalars(select(PromptDismissal.kind).where(
+        PromptDismissal.consultation_id == consultation.id, PromptDismissal.screening_id == latest_id)))
+    return [ShownPrompt(p.kind, p.text, latest_id) for p in outcomes.prompts(episode_outcome(consultation))
+            if p.kind not in dismissed]
+
+
+def dismiss_prompt(doctor: User, consultation: Consultation, kind: str, screening_id: int,
+                   reason: str) -> PromptDismissal:
+    reason = (reason or "").strip()
+    if not reason:
+        raise CareError("Give a reason for dismissing this prompt.")
+    if len(reason) > REASON_MAX:
+        raise CareError(f"The reason may be at most {REASON_MAX} characters.")
+    shown = {(p.kind, p.screening_id) for p in open_prompts(consultation)}
+    existing = db.session.scalars(select(PromptDismissal).where(
+        PromptDismissal.consultation_id == consultation.id, PromptDismissal.kind == kind,
+        PromptDismissal.screening_id == screening_id)).first()
+    if existing is not None:
+        return existing  # dismissed twice (double click): the first reason stands
+    if (kind, screening_id) not in shown:
+        raise CareError("This prompt no longer applies; the page has been updated.", 409)
+    dismissal = PromptDismissal(consultation_id=consultation.id, screening_id=screening_id,
+                                doctor_id=doctor.id, kind=kind, reason=reason)
+    db.session.add(dismissal)
+    db.session.flush()
+    # Ids only: the reason and the prompt stay in the clinical record, out of the admins' trail.
+    audit.record("care_prompt.dismiss", actor_id=doctor.id, patient_id=consultation.patient_id,
+                 target=f"consultation:{consultation.id}", details={"dismissal_id": dismissal.id})
+    db.session.commit()
+    return dismissal

@@ -1,0 +1,40 @@
+"""Building episodes of care for the caseload tests (no tests here): a patient, their screenings
+spread over weeks, a consultation the doctor accepted, and a confirmed diagnosis."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.extensions import db
+from app.ml.phq9 import band_for
+from app.models._time import utcnow
+from app.models.care import ScreeningShare, ShareSource
+from app.services import consultations, diagnoses
+from app.services.diagnoses import DiagnosisInput
+from tests import factories
+from tests.integration.test_care_helpers import make_screening
+
+
+def episode(doctor, name: str, screenings: list[tuple[float, int]], *, item9_last: int = 0,
+            diagnosed_weeks_ago: float | None = None, interval_days: int = 14, affect: float = 60.0):
+    """`screenings`: (weeks ago, PHQ-9 total), oldest first. The first is shared with the request;
+    the others are shared as follow-ups. Returns (patient, consultation)."""
+    patient = factories.patient(name=name)
+    (weeks, total), rest = screenings[0], screenings[1:]
+    first = make_screening(patient, total, affect=affect, days_ago=weeks * 7,
+                           item9=item9_last if not rest else 0)
+    consultation = consultations.request_consultation(patient, doctor.id, [first.id], "")
+    consultations.accept(doctor, consultation)
+    if diagnosed_weeks_ago is not None:
+        diagnosis = diagnoses.record(doctor, consultation, DiagnosisInput(
+            outcome="confirmed", severity=band_for(total).key, plan="psychotherapy",
+            followup_interval_days=interval_days))
+        diagnosis.created_at = utcnow() - timedelta(weeks=diagnosed_weeks_ago)
+    for index, (weeks, total) in enumerate(rest):
+        last = index == len(rest) - 1
+        screening = make_screening(patient, total, affect=affect - 3 * (index + 1), days_ago=weeks * 7,
+                                   item9=item9_last if last else 0)
+        db.session.add(ScreeningShare(consultation_id=consultation.id, screening_id=screening.id,
+                                      source=ShareSource.FOLLOW_UP))
+    db.session.commit()
+    return patient, consultation
