@@ -84,6 +84,10 @@ class Config:
     ML_MODELS_DIR = Path(os.environ.get("ML_MODELS_DIR", BASE_DIR / "ml_models")).resolve()
     FACE_MAX_SIDE = _env_int("FACE_MAX_SIDE", 640)
     ALLOWED_PLUGINS = _env_list("ALLOWED_PLUGINS")
+    # Runtime that serves detection and classification: "litert" (converted copies made by
+    # `flask ml convert`; no TensorFlow in the worker) or "keras". Missing or stale copies
+    # fall back to Keras with a logged reason.
+    ML_BACKEND = os.environ.get("ML_BACKEND", "litert")
 
     DEMO_SEED_ALLOWED = True
 
