@@ -31,6 +31,7 @@ vendor: app/static/vendor/.installed
 
 setup: $(VENV)/.runtime vendor
 	$(BIN)/flask db upgrade
+	$(BIN)/flask ml convert
 
 setup-dev: $(VENV)/.dev vendor
 
@@ -48,6 +49,13 @@ lint: setup-dev
 $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt -c constraints.txt
 	touch $@
+
+# Face-analysis and screening benchmarks (docs/benchmarks.md). The `fer` package's own
+# pipeline is timed too when BENCH_FER_PYTHON names a separate venv that has it (see bench/README.md).
+bench: $(VENV)/.bench vendor
+	$(BIN)/flask ml convert
+	$(BIN)/python bench/bench_face_analysis.py
+	$(BIN)/python bench/bench_screening.py
 
 bench-load: $(VENV)/.bench vendor
 	$(BIN)/python bench/load/run_load.py

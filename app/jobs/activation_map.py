@@ -43,7 +43,7 @@ def render_activation_map(screening_id: int) -> str:
     try:
         plugin = classifier(config, screening.plugin_name)
     except (UnknownPlugin, PluginUnavailable):
-        log.warning("screening %s: classifier %s gone, no activation map", screening_id, screening.plugin_name)
+        log.warning("screening %s: classifier %s gone, no map", screening_id, screening.plugin_name)
         return UNAVAILABLE
     if not supports_gradcam(plugin):
         return UNAVAILABLE

@@ -94,7 +94,9 @@ class FaceDetector:
         """PNet on one normalised (1, h, w, 3) level → regression (h', w', 4), face score (h', w')."""
         raise NotImplementedError
 
-    def _rnet(self, images: np.ndarray, boxes: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _rnet(
+        self, images: np.ndarray, boxes: np.ndarray, index: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """RNet on 24 px crops of uint8 `images` at normalised y1x1y2x2 `boxes` → offsets, scores."""
         raise NotImplementedError
 
@@ -165,7 +167,8 @@ class FaceDetector:
             return empty
         boxes = _square(boxes[self._keep(boxes, 0.7)])
 
-        offsets, landmarks, scores = self._onet(image, _crop_boxes(boxes, (height, width)), index[: len(boxes)])
+        crop_boxes = _crop_boxes(boxes, (height, width))
+        offsets, landmarks, scores = self._onet(image, crop_boxes, index[: len(boxes)])
         refined, keypoints = _apply_onet(boxes, offsets, landmarks)
         rows = np.concatenate([refined, scores[:, None], keypoints], axis=1)[scores > self.thresholds[2]]
         return rows[_nms_min(rows, 0.7)].astype(np.float32)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.plugins import litert
 from app.ml.faces import DEFAULT_MAX_SIDE, FaceDetector
+from app.plugins import litert
 
 STAGES = ("pnet", "rnet", "onet")
 CACHE_FOLDER = "litert-cache"

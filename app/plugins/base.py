@@ -50,6 +50,7 @@ class ClassifierPlugin(ABC):
         A hint: plugins that have a single runtime (e.g. third-party ones shipping only
         Keras) ignore it, so the seam never requires LiteRT.
         """
+        return None
 
     @property
     def version(self) -> str | None:

@@ -99,7 +99,9 @@ class KerasClassifierPlugin(ClassifierPlugin):
                 self._litert = litert.LiteRTModel(self.litert_path())
                 self.runtime = LITERT
                 return
-            log.warning("classifier %s %s served by Keras instead of LiteRT: %s", self.name, self.version, reason)
+            log.warning(
+                "classifier %s %s served by Keras instead of LiteRT: %s", self.name, self.version, reason
+            )
         self.keras_model()
         self.runtime = KERAS
 
