@@ -50,8 +50,7 @@ $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt -c constraints.txt
 	touch $@
 
-# Face-analysis and screening benchmarks (docs/benchmarks.md). The `fer` package's own
-# pipeline is timed too when BENCH_FER_PYTHON names a separate venv that has it (see bench/README.md).
+# Face-analysis and screening benchmarks (docs/benchmarks.md).
 bench: $(VENV)/.bench vendor
 	$(BIN)/flask ml convert
 	$(BIN)/python bench/bench_face_analysis.py
