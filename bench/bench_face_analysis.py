@@ -38,7 +38,7 @@ from PIL import Image  # noqa: E402
 
 # A fresh process: imports, models, first photo — what a worker pays before its first result.
 COLD_START = """
-import os, resource, sys, time
+import os, sys, time
 start = time.perf_counter()
 sys.path.insert(0, {root!r})
 from pathlib import Path
@@ -54,7 +54,9 @@ cold = time.perf_counter() - start
 analyse_photo(open({photo!r}, "rb").read(), plugin, detector)
 from app.ml.pipeline import analyse_clip
 analyse_clip({clip!r}, plugin, detector)
-print(cold, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "tensorflow" in sys.modules)
+# VmHWM, not ru_maxrss: the latter keeps the high-water mark of the (large) parent before exec.
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+print(cold, peak, "tensorflow" in sys.modules)
 """
 
 

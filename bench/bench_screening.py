@@ -100,13 +100,23 @@ def memory(worker) -> str:
     return f"worker {rss_mb(worker.pid):.0f} MB (+ forked RQ scheduler {scheduler:.0f} MB)"
 
 
+# A small launcher measures the command's peak RSS: a child forked straight from this (large)
+# process would inherit its memory high-water mark in ru_maxrss.
+PEAK_RSS_LAUNCHER = (
+    "import os, subprocess, sys; child = subprocess.Popen(sys.argv[1:]); "
+    "_, status, usage = os.wait4(child.pid, 0); "
+    "print(usage.ru_maxrss, os.waitstatus_to_exitcode(status), file=sys.stderr)"
+)
+
+
 def peak_rss_of(command: list[str], env: dict) -> tuple[float, str]:
-    """Peak RSS (MB) of a command run to completion, from its own rusage."""
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    output = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, output[-2000:]
-    return usage.ru_maxrss / 1024, output
+    """Peak RSS (MB) of a command run to completion, and its output."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_LAUNCHER, *command], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    peak_kb, code = done.stderr.split()[-2:]
+    assert code == "0", done.stderr[-2000:]
+    return int(peak_kb) / 1024, done.stdout
 
 
 def convert(models: Path) -> None:
