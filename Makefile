@@ -32,6 +32,7 @@ vendor: app/static/vendor/.installed
 
 setup: $(VENV)/.runtime vendor
 	$(BIN)/flask db upgrade
+	$(BIN)/flask ml convert
 
 setup-dev: $(VENV)/.dev vendor
 
@@ -49,6 +50,12 @@ lint: setup-dev
 $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt -c constraints.txt
 	touch $@
+
+# Face-analysis and screening benchmarks (docs/benchmarks.md).
+bench: $(VENV)/.bench vendor
+	$(BIN)/flask ml convert
+	$(BIN)/python bench/bench_face_analysis.py
+	$(BIN)/python bench/bench_screening.py
 
 bench-load: $(VENV)/.bench vendor
 	$(BIN)/python bench/load/run_load.py

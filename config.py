@@ -97,6 +97,10 @@ class Config:
     # A classifier whose test accuracy is below this (or unknown) becomes the default only after
     # the admin confirms, seeing its numbers (FER2013: humans ≈ 0.65, the shipped model 0.66).
     PLUGIN_DEFAULT_MIN_ACCURACY = float(os.environ.get("PLUGIN_DEFAULT_MIN_ACCURACY") or 0.6)
+    # Runtime that serves detection and classification: "litert" (converted copies made by
+    # `flask ml convert`; no TensorFlow in the worker) or "keras". Missing or stale copies
+    # fall back to Keras with a logged reason.
+    ML_BACKEND = os.environ.get("ML_BACKEND", "litert")
 
     DEMO_SEED_ALLOWED = True
 

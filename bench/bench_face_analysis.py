@@ -1,36 +1,63 @@
-"""Face-analysis speed and memory, each beside the naive baseline, measured in one process.
+"""Face-analysis speed and memory: LiteRT (serving), Keras and the naive baseline, in one run.
 
-Run:  .venv/bin/python bench/bench_face_analysis.py [--naive-clip-frames 30]
+Run:  .venv/bin/python bench/bench_face_analysis.py [--repeat 15] [--naive-clip-frames 30]
 Prints a Markdown report (machine details first) for docs/benchmarks.md.
 
-Naive baseline = `mtcnn.MTCNN().detect_faces` as shipped + `model.predict` per face
-(the straightforward way to use the two packages).
+- LiteRT: what a worker serves with (`ML_BACKEND=litert`): MTCNN stages and the classifier
+  converted to float32 `.tflite` (done here first, into a temporary models folder).
+- Keras: the same pipeline with TensorFlow stages (`ML_BACKEND=keras`; the fallback).
+- Naive: `mtcnn.MTCNN().detect_faces` as shipped + `model.predict` per face.
+Clips: the easy drifting clip and the webcam-like one (bench/webcam_clip.py), every frame.
+Cold start and peak memory are measured in fresh subprocesses (one per runtime), as a
+worker would start.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import av  # noqa: E402
 import numpy as np  # noqa: E402
+import webcam_clip  # noqa: E402
 from PIL import Image  # noqa: E402
-from skimage import data  # noqa: E402
 
-from app.ml.faces import get_face_detector  # noqa: E402
-from app.ml.pipeline import analyse_clip, analyse_photo  # noqa: E402
-from app.plugins import DEFAULT_PLUGIN, get_plugin  # noqa: E402
+# A fresh process: imports, models, first photo — what a worker pays before its first result.
+COLD_START = """
+import os, sys, time
+start = time.perf_counter()
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from app.ml.backends import get_face_detector
+from app.ml.pipeline import analyse_photo
+from app.plugins import DEFAULT_PLUGIN, get_plugin
+models = Path({models!r})
+plugin = get_plugin(DEFAULT_PLUGIN, models, backend={backend!r})
+detector = get_face_detector(backend={backend!r}, models_dir=models)
+result = analyse_photo(open({photo!r}, "rb").read(), plugin, detector)
+assert result.status == "one" and plugin.runtime == detector.backend == {backend!r}
+cold = time.perf_counter() - start
+analyse_photo(open({photo!r}, "rb").read(), plugin, detector)
+from app.ml.pipeline import analyse_clip
+analyse_clip({clip!r}, plugin, detector)
+# VmHWM, not ru_maxrss: the latter keeps the high-water mark of the (large) parent before exec.
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+print(cold, peak, "tensorflow" in sys.modules)
+"""
 
 
 def timed(fn, repeat: int) -> float:
@@ -58,20 +85,6 @@ def naive_photo(model, detector, data_bytes: bytes) -> None:
         model.predict(((np.asarray(crop, np.float32) / 127.5) - 1)[None, ..., None], verbose=0)
 
 
-def make_clip(path: Path, face: Image.Image, seconds: int = 10, fps: int = 30) -> None:
-    head = face.crop((120, 0, 340, 230)).resize((300, 314))
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libvpx-vp9", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-        for i in range(seconds * fps):
-            frame = Image.new("RGB", (640, 480), (70, 80, 90))
-            frame.paste(head, (170 + int(12 * np.sin(i / 15)), 80 + int(6 * np.cos(i / 20))))
-            for packet in stream.encode(av.VideoFrame.from_image(frame)):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-
-
 def machine() -> str:
     cpu = platform.processor()
     cpuinfo = Path("/proc/cpuinfo")
@@ -84,100 +97,136 @@ def machine() -> str:
             ),
             cpu,
         )
+    import ai_edge_litert
     import tensorflow as tf
 
     return (
         f"- `nproc`: {os.cpu_count()} (affinity {len(os.sched_getaffinity(0))}); CPU: {cpu}\n"
-        f"- load average at start {os.getloadavg()[0]:.1f} (the cores are shared)\n"
-        f"- Python {platform.python_version()}, TensorFlow {tf.__version__}, {platform.platform()}"
+        f"- load average (1, 5, 15 min) at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+        "(the cores are shared with other engineers' work)\n"
+        f"- Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+        f"ai-edge-litert {getattr(ai_edge_litert, '__version__', '2.3.0')}, {platform.platform()}"
+    )
+
+
+def clip_cell(runs: list[float], summary: dict) -> str:
+    timings = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in summary["timings_ms"].items() if k != "total")
+    return (
+        f"{statistics.median(runs):.2f} s ({summary['frames_with_face']}/{summary['frames_decoded']} frames "
+        f"with a face, {summary['full_detections']} full detections, up to {summary['max_faces_seen']} "
+        f"faces; {timings})"
+    )
+
+
+def cold_start(backend: str, models: Path, photo: Path, clip: Path) -> str:
+    code = COLD_START.format(
+        root=str(ROOT), models=str(models), backend=backend, photo=str(photo), clip=str(clip)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    seconds, rss, tensorflow = out.split()
+    return (
+        f"{float(seconds):.2f} s; peak RSS {float(rss):.0f} MB after a photo and a clip; "
+        f"TensorFlow imported: {tensorflow}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--naive-clip-frames", type=int, default=30, help="frames timed for the naive clip (extrapolated)"
-    )
+    parser.add_argument("--naive-clip-frames", type=int, default=30, help="frames timed for the naive clip")
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
-    start = time.perf_counter()
-    plugin = get_plugin(DEFAULT_PLUGIN, Path(tempfile.mkdtemp()))
-    detector = get_face_detector()
-    astronaut = Image.fromarray(data.astronaut())
-    photo_512 = jpeg(astronaut)
-    photo_1080 = jpeg(astronaut.resize((1080, 1080)).crop((0, 0, 1080, 1080)).resize((1920, 1080)))
-    analyse_photo(photo_512, plugin, detector)
-    cold_s = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from app.ml import mtcnn_litert
+    from app.ml.backends import KERAS, LITERT, get_face_detector
+    from app.ml.pipeline import analyse_clip, analyse_photo
+    from app.plugins import DEFAULT_PLUGIN, get_plugin
+
+    print(machine(), flush=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-face-"))
+    models = scratch / "models"
+    started = time.perf_counter()
+    keras_plugin = get_plugin(DEFAULT_PLUGIN, models, backend=KERAS)
+    mtcnn_litert.convert_stages(models)
+    keras_plugin.convert_to_litert()
+    conversion_s = time.perf_counter() - started
+
+    astronaut = webcam_clip.astronaut()
+    photos = {
+        "photo 512×512 (decode→detect→crop→classify, 6 views)": jpeg(astronaut),
+        "photo 1920×1080": jpeg(astronaut.resize((1080, 1080)).crop((0, 0, 1080, 1080)).resize((1920, 1080))),
+    }
+    (scratch / "photo.jpg").write_bytes(next(iter(photos.values())))
+    easy = webcam_clip.easy_clip(scratch / "easy.webm")
+    webcam = webcam_clip.webcam_clip(scratch / "webcam.webm")
+
+    runtimes = {
+        LITERT: (get_plugin(DEFAULT_PLUGIN, models, backend=LITERT), get_face_detector(640, LITERT, models)),
+        KERAS: (keras_plugin, get_face_detector(640, KERAS, models)),
+    }
+    for plugin, detector in runtimes.values():
+        assert plugin.runtime == detector.backend
 
     from mtcnn import MTCNN
 
     naive_detector = MTCNN()
-    model = plugin.model
-    rows = []
-    for name, photo in (
-        ("photo 512×512 (decode→detect→crop→classify)", photo_512),
-        ("photo 1920×1080", photo_1080),
-    ):
-        ours = timed(lambda p=photo: analyse_photo(p, plugin, detector), args.repeat)
+    model = keras_plugin.keras_model()
+    rows: list[tuple[str, ...]] = []
+    for name, photo in photos.items():
+        cells = [
+            f"{timed(lambda p=photo, r=r: analyse_photo(p, *r), args.repeat):.1f} ms"
+            for r in runtimes.values()
+        ]
         naive = timed(lambda p=photo: naive_photo(model, naive_detector, p), max(3, args.repeat // 3))
-        rows.append((name, f"{ours:.0f} ms", f"{naive:.0f} ms"))
+        rows.append((name, *cells, f"{naive:.0f} ms"))
 
     face = np.asarray(astronaut.crop((170, 50, 280, 180)).resize((64, 64)))
-    ours_face = timed(lambda: plugin.predict_batch([face]), 50)
+    cells = [f"{timed(lambda p=p: p.predict_batch([face]), 200):.2f} ms" for p, _ in runtimes.values()]
     grey = ((np.asarray(Image.fromarray(face).convert("L"), np.float32) / 127.5) - 1)[None, ..., None]
     naive_face = timed(lambda: model.predict(grey, verbose=0), 20)
-    rows.append(("classify one face", f"{ours_face:.1f} ms", f"{naive_face:.1f} ms (`model.predict`)"))
+    rows.append(("classify one face", *cells, f"{naive_face:.1f} ms (`model.predict`)"))
 
-    with tempfile.TemporaryDirectory() as scratch:
-        clip = Path(scratch) / "clip.webm"
-        make_clip(clip, astronaut)
-        analyse_clip(clip, plugin, detector)
-        runs = []
-        for _ in range(3):
+    for name, clip in (
+        ("clip 10 s, 30 fps, 640×480, every frame — easy (drifting)", easy),
+        ("clip 10 s, 30 fps, 640×480, every frame — webcam-like", webcam),
+    ):
+        cells = []
+        for plugin, detector in runtimes.values():
+            analyse_clip(clip, plugin, detector)
+            runs, summary = [], None
+            for _ in range(3):
+                t0 = time.perf_counter()
+                summary = analyse_clip(clip, plugin, detector).to_dict()
+                runs.append(time.perf_counter() - t0)
+            cells.append(clip_cell(runs, summary))
+        naive = "–"
+        if clip is easy:
+            import av
+
             t0 = time.perf_counter()
-            result = analyse_clip(clip, plugin, detector)
-            runs.append(time.perf_counter() - t0)
-        ours_clip = statistics.median(runs)
-        t0 = time.perf_counter()
-        for index, frame in enumerate(av.open(str(clip)).decode(video=0)):
-            if index >= args.naive_clip_frames:
-                break
-            rgb = frame.to_ndarray(format="rgb24")
-            for found in naive_detector.detect_faces(rgb):
-                x, y, w, h = found["box"]
-                crop = (
-                    Image.fromarray(rgb[max(0, y) : y + h, max(0, x) : x + w]).convert("L").resize((64, 64))
-                )
-                model.predict(((np.asarray(crop, np.float32) / 127.5) - 1)[None, ..., None], verbose=0)
-        naive_clip = (time.perf_counter() - t0) * 300 / args.naive_clip_frames
-    summary = result.to_dict()
-    rows.append(
-        (
-            "clip 10 s, 30 fps, 640×480 webm, every frame",
-            f"{ours_clip:.2f} s ({summary['frames_with_face']}/300 frames classified, "
-            f"{summary['full_detections']} full detections; "
-            f"{', '.join(f'{k} {v / 1000:.2f} s' for k, v in summary['timings_ms'].items())})",
-            f"{naive_clip:.1f} s (timed on {args.naive_clip_frames} frames, "
-            f"×{300 // args.naive_clip_frames})",
-        )
-    )
+            for index, frame in enumerate(av.open(str(clip)).decode(video=0)):
+                if index >= args.naive_clip_frames:
+                    break
+                rgb = frame.to_ndarray(format="rgb24")
+                naive_photo(model, naive_detector, jpeg(Image.fromarray(rgb)))
+            frames = args.naive_clip_frames
+            seconds = (time.perf_counter() - t0) * 300 / frames
+            naive = f"{seconds:.1f} s (on {frames} frames, ×{300 // frames})"
+        rows.append((name, *cells, naive))
+
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(machine())
     print()
-    print("| benchmark | MoodLens | naive baseline |")
-    print("|---|---|---|")
+    print("| benchmark | LiteRT (serving) | Keras | naive baseline |")
+    print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
-    print(
-        f"- Cold start (imports, detector, plugin, first photo): {cold_s:.1f} s; "
-        f"peak RSS then {rss_mb:.0f} MB."
-    )
-    print(
-        f"- Peak RSS of the whole benchmark process (both pipelines loaded, clip analysed): {peak_mb:.0f} MB."
-    )
+    print(f"- Conversion (`flask ml convert` work: 3 MTCNN stages + the classifier): {conversion_s:.1f} s")
+    for backend in (LITERT, KERAS):
+        print(f"- Cold start, {backend} (fresh process: imports, models, first photo): "
+              f"{cold_start(backend, models, scratch / 'photo.jpg', webcam)}")
+    print(f"- Peak RSS of this benchmark process (all three pipelines loaded): {peak_mb:.0f} MB")
+    print(f"- load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print(json.dumps({"webcam_events_s": webcam_clip.WEBCAM_EVENTS}))
 
 
 if __name__ == "__main__":

@@ -126,23 +126,57 @@ def evaluate_command(plugin, data_dir) -> None:
     )
 
 
+@ml_cli.command("convert")
+@click.argument("plugins", nargs=-1)
+@click.option("--force", is_flag=True, help="Convert again even where the copy is current.")
+def convert_command(plugins, force) -> None:
+    """Convert MTCNN and the Keras classifiers to float32 LiteRT for serving.
+
+    Each copy is cached beside its model version with the checksum of its source; copies
+    that are current are left alone. Without PLUGINS: every available Keras plugin.
+    """
+    from app.ml import mtcnn_litert
+    from app.plugins import available_plugins
+    from app.plugins.keras_plugin import KerasClassifierPlugin
+
+    models_dir, _, allowed = _settings()
+    reason = mtcnn_litert.stale_reason(models_dir)
+    if reason is None and not force:
+        click.echo(f"mtcnn: current in {mtcnn_litert.cache_dir(models_dir)}")
+    else:
+        paths = mtcnn_litert.convert_stages(models_dir)
+        click.echo(f"mtcnn: converted {', '.join(p.name for p in paths)} into {paths[0].parent}")
+    names = list(plugins) or list(available_plugins(allowed))
+    for name in names:
+        plugin = _plugin_class(name, allowed)(models_dir)
+        if not isinstance(plugin, KerasClassifierPlugin):
+            click.echo(f"{name}: not a Keras plugin; it serves with its own runtime")
+        elif not plugin.available():
+            click.echo(f"{name}: skipped ({plugin.unavailable_reason()})")
+        elif plugin.litert_stale_reason() is None and not force:
+            click.echo(f"{name} {plugin.version}: current ({plugin.litert_path()})")
+        else:
+            click.echo(f"{name} {plugin.version}: converted to {plugin.convert_to_litert()}")
+
+
 @ml_cli.command("predict")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--plugin", "plugin_name", default=None, help="Default: the built-in default plugin.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def predict_command(path, plugin_name, as_json) -> None:
     """Analyse a photo or clip at PATH: faces, probabilities, indicator, time per stage."""
-    from app.ml.faces import get_face_detector
+    from app.jobs.resources import classifier, face_detector
     from app.ml.media import MediaError, sniff_media_kind
     from app.ml.pipeline import analyse_clip, analyse_photo
-    from app.plugins import DEFAULT_PLUGIN, PluginUnavailable, get_plugin
+    from app.plugins import DEFAULT_PLUGIN, PluginUnavailable
 
     models_dir, max_side, allowed = _settings()
+    config = {**current_app.config, "ML_MODELS_DIR": models_dir, "FACE_MAX_SIDE": max_side}
     name = plugin_name or DEFAULT_PLUGIN
     _plugin_class(name, allowed)
     try:
-        plugin = get_plugin(name, models_dir, allowed)
-        detector = get_face_detector(max_side)
+        plugin = classifier(config, name, allowed)
+        detector = face_detector(config)
         data = path.read_bytes()
         kind = sniff_media_kind(data)
         if kind == "video":
@@ -154,7 +188,10 @@ def predict_command(path, plugin_name, as_json) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    click.echo(f"{result['kind']}: {result['status']} face(s) — plugin {name} {plugin.version}")
+    click.echo(
+        f"{result['kind']}: {result['status']} face(s) — plugin {name} {plugin.version} "
+        f"({plugin.runtime or 'own runtime'}; detector {detector.backend})"
+    )
     faces = result["faces"] if result["kind"] == "photo" else []
     for face in faces:
         top = max(face["probabilities"], key=face["probabilities"].get)

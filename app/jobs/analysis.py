@@ -125,27 +125,27 @@ def _fail(screening: Screening, reason: str) -> None:
 
 
 def _run(screening: Screening, progress: _Progress) -> str:
-    from app.ml.faces import get_face_detector
+    from app.jobs.resources import classifier, face_detector
     from app.ml.pipeline import analyse_clip, analyse_photo
-    from app.plugins.registry import PluginUnavailable, UnknownPlugin, get_plugin
+    from app.plugins.registry import PluginUnavailable, UnknownPlugin
     from app.services import media_store
 
     config = current_app.config
     progress(0.02, "Loading the face models", force=True)
     allowed = set(config["ALLOWED_PLUGINS"]) if config.get("ALLOWED_PLUGINS") else None
     try:
-        plugin = get_plugin(screening.plugin_name, config["ML_MODELS_DIR"], allowed)
+        plugin = classifier(config, screening.plugin_name, allowed)
     except (UnknownPlugin, PluginUnavailable) as error:
         raise MediaError(
             f"The classifier {screening.plugin_name!r} chosen for this screening is not available "
             "on this server. Please tell your clinic; you can retry later."
         ) from error
-    detector = get_face_detector(max_side=config["FACE_MAX_SIDE"])
+    detector = face_detector(config)
     progress(0.05, "Reading your recording", force=True)
     data = media_store.load(screening.media_path)
     if screening.kind is ScreeningKind.PHOTO:
         progress(0.1, "Finding your face", force=True)
-        analysis = analyse_photo(data, plugin, detector, explain=True)
+        analysis = analyse_photo(data, plugin, detector)
         frames: list[ScreeningFrame] = []
     else:
         analysis = analyse_clip(
@@ -155,7 +155,6 @@ def _run(screening: Screening, progress: _Progress) -> str:
             max_seconds=float(config["MAX_CLIP_SECONDS"]),
             max_frame_pixels=int(config["MAX_VIDEO_FRAME_PIXELS"]),
             progress=lambda fraction, stage: progress(fraction, stage),
-            explain=True,
         )
         frames = [
             ScreeningFrame(
@@ -183,9 +182,6 @@ def _run(screening: Screening, progress: _Progress) -> str:
         if analysis.primary_crop_jpeg:
             screening.crop_path = media_store.save(analysis.primary_crop_jpeg, folder, ".crop.jpg")
             saved.append(screening.crop_path)
-        if analysis.gradcam_png:
-            screening.gradcam_path = media_store.save(analysis.gradcam_png, folder, ".gradcam.png")
-            saved.append(screening.gradcam_path)
         screening.frames = frames
         screening.plugin_version = analysis.plugin_version
         screening.facial_result = result

@@ -1,24 +1,50 @@
-"""Heavy resources a worker loads once per process, before taking its first job."""
+"""Heavy resources a worker loads once per process, before taking its first job.
+
+The serving runtime is the deployment's `ML_BACKEND` (LiteRT by default): with converted
+models present a worker never imports TensorFlow unless a job needs it (Grad-CAM, a
+plugin that only has Keras, or a missing/stale conversion, which is logged).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
 log = logging.getLogger(__name__)
 
 
+def face_detector(config: Mapping):
+    """The process-wide face detector for this deployment's settings."""
+    from app.ml.backends import get_face_detector
+
+    return get_face_detector(
+        int(config.get("FACE_MAX_SIDE", 640)),
+        config.get("ML_BACKEND", "litert"),
+        Path(config["ML_MODELS_DIR"]).resolve(),
+    )
+
+
+def classifier(config: Mapping, name: str, allowed: set[str] | None = None):
+    """The process-wide instance of plugin `name` served by this deployment's runtime.
+
+    Raises `UnknownPlugin` or `PluginUnavailable`.
+    """
+    from app.plugins.registry import get_plugin
+
+    return get_plugin(name, config["ML_MODELS_DIR"], allowed, backend=config.get("ML_BACKEND", "litert"))
+
+
 def preload(app: Flask) -> None:
     """Load the face detector and the default classifier so the first job is not a cold start."""
-    from app.ml.faces import get_face_detector
-    from app.plugins.registry import get_plugin
     from app.services.plugin_settings import default_plugin_name
 
     with app.app_context():
-        get_face_detector(max_side=app.config["FACE_MAX_SIDE"])
+        face_detector(app.config)
         name = default_plugin_name()
         try:
-            get_plugin(name, app.config["ML_MODELS_DIR"])
+            classifier(app.config, name)
         except Exception as exc:  # an unavailable plugin must not keep the worker from starting
             log.warning("default plugin %s not preloaded: %s", name, exc)

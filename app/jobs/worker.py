@@ -4,6 +4,9 @@ TensorFlow is not fork-safe (DESIGN.md): RQ's default worker forks a child per j
 forked child whose parent has run a graph function hangs on its first model call. So the
 worker is a `SimpleWorker` (no fork): models are loaded once per process and every job runs
 in it. Each job gets a fresh Flask app context so database sessions never leak between jobs.
+Serving through LiteRT (`ML_BACKEND=litert`), the worker imports TensorFlow only when a job
+needs it — a Grad-CAM render, a plugin that only has Keras, or a missing/stale conversion —
+and keeps it loaded from then on (docs/deployment.md gives the memory either way).
 """
 
 from __future__ import annotations

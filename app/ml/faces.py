@@ -2,16 +2,16 @@
 
 `mtcnn` 1.0.0 runs its three networks op by op in eager TensorFlow and resizes its image
 pyramid the same way (≈180 ms for a 512 px photo on 2 cores). We keep its networks and
-weights but run each stage as one compiled `tf.function` (crop + network together),
-build the pyramid with Pillow, and keep all box arithmetic vectorised in NumPy.
-That also sidesteps its traps: no `min_face_size` shape error, plain-int keypoints.
+weights but run the cascade ourselves: the pyramid with Pillow, all box arithmetic and NMS
+vectorised in NumPy, and each stage's network in one call — through LiteRT
+(`app/ml/mtcnn_litert.py`, serving) or a compiled `tf.function` (`app/ml/mtcnn_keras.py`).
+That also sidesteps the package's traps: no `min_face_size` shape error, plain-int keypoints.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -67,7 +67,14 @@ class FaceDetection:
 
 
 class FaceDetector:
-    """MTCNN with compiled stages. Create it through `get_face_detector()` (one per process)."""
+    """MTCNN's cascade around three stage networks; subclasses say what runs the networks.
+
+    Everything but the networks — the Pillow image pyramid, box regression, squaring,
+    NMS — is NumPy here, so the Keras and the LiteRT detector give the same faces.
+    Create one through `app.ml.backends.get_face_detector()` (one per process).
+    """
+
+    backend: str = ""
 
     def __init__(
         self,
@@ -76,46 +83,34 @@ class FaceDetector:
         thresholds: tuple[float, float, float] = (0.6, 0.7, 0.8),
         scale_factor: float = 0.709,
     ):
-        import tensorflow as tf
-        from mtcnn.network.onet import ONet
-        from mtcnn.network.pnet import PNet
-        from mtcnn.network.rnet import RNet
-        from mtcnn.utils.tensorflow import load_weights
-
         self.max_side = max_side
         self.min_face_size = min_face_size
         self.thresholds = thresholds
         self.scale_factor = scale_factor
-        nets = []
-        for cls, weights in ((PNet, "pnet.lz4"), (RNet, "rnet.lz4"), (ONet, "onet.lz4")):
-            net = cls()
-            net.build()
-            net.set_weights(load_weights(weights))
-            nets.append(net)
-        pnet, rnet, onet = nets
-        image_spec = tf.TensorSpec([None, None, None, 3], tf.float32)
-        frames_spec = tf.TensorSpec([None, None, None, 3], tf.uint8)
-        box_spec = tf.TensorSpec([None, 4], tf.float32)
-        index_spec = tf.TensorSpec([None], tf.int32)
 
-        @tf.function(input_signature=[image_spec])
-        def run_pnet(image):
-            return pnet(image)
+    # --- the three networks (subclasses) ----------------------------------------------
 
-        def cropping_stage(net, size):
-            # Crops and network in one graph: one Python→TF round trip per stage. The
-            # frames stay uint8 (4x less to copy); only the small patches are normalised.
-            @tf.function(input_signature=[frames_spec, box_spec, index_spec])
-            def run(images, boxes, image_index):
-                patches = tf.image.crop_and_resize(images, boxes, image_index, (size, size))
-                return net((patches - 127.5) / 128.0)
+    def _pnet(self, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PNet on one normalised (1, h, w, 3) level → regression (h', w', 4), face score (h', w')."""
+        raise NotImplementedError
 
-            return run
+    def _rnet(
+        self, images: np.ndarray, boxes: np.ndarray, index: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """RNet on 24 px crops of uint8 `images` at normalised y1x1y2x2 `boxes` → offsets, scores."""
+        raise NotImplementedError
 
-        self._pnet = run_pnet
-        self._rnet = cropping_stage(rnet, 24)
-        self._onet = cropping_stage(onet, 48)
-        self._nms = tf.image.non_max_suppression
+    def _onet(
+        self, images: np.ndarray, boxes: np.ndarray, index: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ONet on 48 px crops → offsets (n, 4), landmarks (n, 10), face scores (n,)."""
+        raise NotImplementedError
+
+    def _keep(self, boxes: np.ndarray, threshold: float) -> np.ndarray:
+        """Indices kept by greedy intersection-over-union NMS, best score first."""
+        return nms_iou(boxes, threshold)
+
+    # --- the cascade ------------------------------------------------------------------
 
     def detect(self, image: Image.Image | np.ndarray) -> FaceDetection:
         """Find faces; the image is downscaled to `max_side` first and boxes mapped back."""
@@ -140,10 +135,10 @@ class FaceDetector:
         """
         square = _square(boxes.astype(np.float32))
         offsets, landmarks, scores = self._onet(
-            frames, _tf_boxes(square, frames.shape[1:3]), np.arange(len(frames), dtype=np.int32)
+            frames, _crop_boxes(square, frames.shape[1:3]), np.arange(len(frames), dtype=np.int32)
         )
-        refined, keypoints = _apply_onet(square, offsets.numpy(), landmarks.numpy())
-        return scores.numpy()[:, 1], refined, keypoints
+        refined, keypoints = _apply_onet(square, offsets, landmarks)
+        return scores, refined, keypoints
 
     def _detect_rows(self, pil: Image.Image) -> np.ndarray:
         """Rows of x1, y1, x2, y2, score, 5 keypoint xs, 5 keypoint ys (detector pixels)."""
@@ -155,9 +150,7 @@ class FaceDetector:
             size = (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
             level = np.asarray(pil.resize(size, Image.BOX), dtype=np.float32)
             regression, probability = self._pnet(((level - 127.5) / 128.0)[None])
-            boxes = _pnet_boxes(
-                regression.numpy()[0], probability.numpy()[0, :, :, 1], scale, self.thresholds[0]
-            )
+            boxes = _pnet_boxes(regression, probability, scale, self.thresholds[0])
             candidates.append(boxes[self._keep(boxes, 0.5)])
         boxes = np.concatenate(candidates) if candidates else empty[:, :5]
         if not len(boxes):
@@ -166,18 +159,17 @@ class FaceDetector:
         image = rgb[None]
         index = np.zeros(len(boxes), np.int32)
 
-        offsets, scores = self._rnet(image, _tf_boxes(boxes, (height, width)), index)
-        scores = scores.numpy()[:, 1]
+        offsets, scores = self._rnet(image, _crop_boxes(boxes, (height, width)), index)
         mask = scores > self.thresholds[1]
-        boxes = _regress(boxes[mask], offsets.numpy()[mask])
+        boxes = _regress(boxes[mask], offsets[mask])
         boxes[:, 4] = scores[mask]
         if not len(boxes):
             return empty
         boxes = _square(boxes[self._keep(boxes, 0.7)])
 
-        offsets, landmarks, scores = self._onet(image, _tf_boxes(boxes, (height, width)), index[: len(boxes)])
-        scores = scores.numpy()[:, 1]
-        refined, keypoints = _apply_onet(boxes, offsets.numpy(), landmarks.numpy())
+        crop_boxes = _crop_boxes(boxes, (height, width))
+        offsets, landmarks, scores = self._onet(image, crop_boxes, index[: len(boxes)])
+        refined, keypoints = _apply_onet(boxes, offsets, landmarks)
         rows = np.concatenate([refined, scores[:, None], keypoints], axis=1)[scores > self.thresholds[2]]
         return rows[_nms_min(rows, 0.7)].astype(np.float32)
 
@@ -189,11 +181,49 @@ class FaceDetector:
             scale *= self.scale_factor
         return scales
 
-    def _keep(self, boxes: np.ndarray, threshold: float) -> np.ndarray:
-        if not len(boxes):
-            return np.empty(0, np.int64)
-        yx = boxes[:, [1, 0, 3, 2]]
-        return self._nms(yx, boxes[:, 4], max_output_size=len(boxes), iou_threshold=threshold).numpy()
+
+def nms_iou(boxes: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy NMS as `tf.image.non_max_suppression`: drop boxes whose IoU with a kept one > threshold.
+
+    The pairwise IoU matrix is computed at once (PNet gives up to a few hundred boxes per
+    level); the greedy pass then costs one vector operation per kept box.
+    """
+    if not len(boxes):
+        return np.empty(0, np.int64)
+    order = np.argsort(-boxes[:, 4], kind="stable")
+    keep = []
+    for start in range(0, len(order), 1024):
+        # Beyond 1024 boxes the matrix is built per block against the boxes kept so far.
+        block = order[start : start + 1024]
+        if keep:
+            block = block[~(_iou(boxes[block], boxes[keep]) > threshold).any(axis=1)]
+        overlaps = _iou(boxes[block], boxes[block]) > threshold
+        suppressed = np.zeros(len(block), bool)
+        for i in range(len(block)):
+            if not suppressed[i]:
+                keep.append(block[i])
+                suppressed |= overlaps[i]
+    return np.array(keep, np.int64)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box in `a` with every box in `b` (x1y1x2y2, any corner order)."""
+
+    def corners(boxes):
+        return (
+            np.minimum(boxes[:, 0], boxes[:, 2]),
+            np.minimum(boxes[:, 1], boxes[:, 3]),
+            np.maximum(boxes[:, 0], boxes[:, 2]),
+            np.maximum(boxes[:, 1], boxes[:, 3]),
+        )
+
+    ax1, ay1, ax2, ay2 = corners(a)
+    bx1, by1, bx2, by2 = corners(b)
+    inter = np.clip(np.minimum(ax2[:, None], bx2) - np.maximum(ax1[:, None], bx1), 0, None) * np.clip(
+        np.minimum(ay2[:, None], by2) - np.maximum(ay1[:, None], by1), 0, None
+    )
+    union = ((ax2 - ax1) * (ay2 - ay1))[:, None] + (bx2 - bx1) * (by2 - by1) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 def _pnet_boxes(
@@ -248,8 +278,8 @@ def _apply_onet(
     return _regress(boxes[:, :4], offsets), keypoints
 
 
-def _tf_boxes(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """x1y1x2y2 pixels → crop_and_resize's normalised y1x1y2x2."""
+def _crop_boxes(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """x1y1x2y2 pixels → normalised y1x1y2x2, as `tf.image.crop_and_resize` takes them."""
     height, width = shape
     return (
         boxes[:, [1, 0, 3, 2]] / np.array([height - 1, width - 1, height - 1, width - 1], np.float32)
@@ -289,12 +319,6 @@ def _faces_from_rows(rows: np.ndarray, width: int, height: int) -> tuple[Face, .
         faces.append(Face((x1, y1, x2 - x1, y2 - y1), float(row[4]), keypoints))
     # Prominence: the biggest face is the patient in front of the camera; confidence breaks ties.
     return tuple(sorted(faces, key=lambda f: (f.area, f.confidence), reverse=True))
-
-
-@lru_cache(maxsize=4)
-def get_face_detector(max_side: int = DEFAULT_MAX_SIDE) -> FaceDetector:
-    """The process-wide detector: building it loads weights and traces its graphs once."""
-    return FaceDetector(max_side=max_side)
 
 
 def face_box_xyxy(face: Face) -> np.ndarray:

@@ -24,12 +24,14 @@ def last_conv_layer(model) -> int:
 
 
 def gradcam_heatmap(plugin, face: np.ndarray, target_labels: tuple[str, ...] = NEGATIVE_LABELS) -> np.ndarray:
-    """Heatmap in [0, 1] with the crop's height and width, for a Keras plugin and one RGB crop."""
+    """Heatmap in [0, 1] with the crop's height and width, for a Keras plugin and one RGB crop.
+
+    Imports TensorFlow: the worker renders it only when a doctor first opens the map.
+    """
     import keras
     import tensorflow as tf
 
-    plugin.load()
-    model = plugin.model
+    model = plugin.keras_model()  # Grad-CAM needs gradients: always the Keras model, never LiteRT
     index = last_conv_layer(model)
     # Split at the feature map and differentiate only the head (a plain chain of layers in
     # all built-ins): cheaper, and TF 2.21's eager Conv2D filter gradient crashes on CPU.
@@ -51,6 +53,11 @@ def gradcam_heatmap(plugin, face: np.ndarray, target_labels: tuple[str, ...] = N
     height, width = face.shape[:2]
     resized = Image.fromarray(cam.astype(np.float32), mode="F").resize((width, height), Image.BILINEAR)
     return np.clip(np.asarray(resized), 0.0, 1.0)
+
+
+def supports_gradcam(plugin) -> bool:
+    """Whether the plugin has a Keras model to differentiate (third-party plugins may not)."""
+    return callable(getattr(plugin, "keras_model", None))
 
 
 def overlay_png(face: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> bytes:

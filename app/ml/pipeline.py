@@ -1,7 +1,9 @@
 """Photo and clip analysis: the functions the screening job and `flask ml predict` call.
 
 Pure computation: media in, dataclasses with JSON-safe `to_dict()` out. The caller owns
-the process-wide detector (`get_face_detector`) and plugin (`get_plugin`).
+the process-wide detector (`app.ml.backends.get_face_detector`) and plugin (`get_plugin`);
+whether LiteRT or Keras serves them makes no difference here. The Grad-CAM overlay is not
+made here: it is rendered later, when a doctor first asks for it (app/jobs/activation_map.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import numpy as np
 from PIL import Image
 
 from app.ml.faces import Face, FaceDetection, FaceDetector, aligned_crop, face_box_xyxy, face_eyes
-from app.ml.gradcam import gradcam_heatmap, overlay_png
 from app.ml.media import (
     DEFAULT_MAX_CLIP_SECONDS,
     DEFAULT_MAX_FRAME_PIXELS,
@@ -88,7 +89,6 @@ class PhotoAnalysis:
     faces: list[FaceResult]
     timings_ms: dict[str, float]
     primary_crop_jpeg: bytes | None = None
-    gradcam_png: bytes | None = None
 
     @property
     def status(self) -> str:
@@ -109,7 +109,6 @@ class PhotoAnalysis:
             "summary": self.summary.to_dict() if self.summary else None,
             "timings_ms": self.timings_ms,
             "has_crop": self.primary_crop_jpeg is not None,
-            "has_gradcam": self.gradcam_png is not None,
         }
 
 
@@ -144,7 +143,6 @@ class ClipAnalysis:
     timings_ms: dict[str, float]
     detections: int
     primary_crop_jpeg: bytes | None = None
-    gradcam_png: bytes | None = None
     frame_size: tuple[int, int] | None = field(default=None)
 
     @property
@@ -171,7 +169,6 @@ class ClipAnalysis:
             "summary": self.summary.to_dict() if self.summary else None,
             "timings_ms": self.timings_ms,
             "has_crop": self.primary_crop_jpeg is not None,
-            "has_gradcam": self.gradcam_png is not None,
         }
 
 
@@ -180,18 +177,10 @@ def _crop_size(plugin: ClassifierPlugin) -> int:
     return max(plugin.input_shape[:2])
 
 
-def _explain(plugin: ClassifierPlugin, crop: np.ndarray, timer: _Timer) -> bytes | None:
-    if not hasattr(plugin, "model"):
-        return None  # Grad-CAM needs a Keras model; third-party plugins may not have one.
-    with timer.stage("explain"):
-        return overlay_png(crop, gradcam_heatmap(plugin, crop))
-
-
 def analyse_photo(
     image: Image.Image | bytes,
     plugin: ClassifierPlugin,
     detector: FaceDetector,
-    explain: bool = False,
 ) -> PhotoAnalysis:
     """Detect every face of a photo and classify each over jittered crops (one batch)."""
     timer = _Timer()
@@ -223,13 +212,11 @@ def analyse_photo(
             views = probabilities[i * len(PHOTO_VIEWS) : (i + 1) * len(PHOTO_VIEWS)]
             summary = summarise_photo(views, plugin.labels)
             results.append(FaceResult(face, summary.distribution, summary))
-        crop_jpeg = gradcam = None
+        crop_jpeg = None
         if detection.primary is not None:
             primary = detection.primary
             display = aligned_crop(image, face_box_xyxy(primary), face_eyes(primary), size=DISPLAY_CROP_SIZE)
             crop_jpeg = reencode_jpeg(Image.fromarray(display))
-            if explain:
-                gradcam = _explain(plugin, display, timer)
     return PhotoAnalysis(
         plugin.name,
         plugin.version,
@@ -238,7 +225,6 @@ def analyse_photo(
         results,
         timer.rounded(),
         crop_jpeg,
-        gradcam,
     )
 
 
@@ -322,7 +308,6 @@ def analyse_clip(
     detector: FaceDetector,
     max_seconds: float = DEFAULT_MAX_CLIP_SECONDS,
     progress: Progress | None = None,
-    explain: bool = False,
     sample_every: int = 1,
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
 ) -> ClipAnalysis:
@@ -379,11 +364,9 @@ def analyse_clip(
         for frame_position, row in zip(crop_frames, probabilities, strict=True):
             frames[frame_position].probabilities = dict(zip(plugin.labels, map(float, row), strict=True))
         summary = summarise_clip(probabilities, plugin.labels) if len(probabilities) else None
-        crop_jpeg = gradcam = None
+        crop_jpeg = None
         if tracker.display_crop is not None:
             crop_jpeg = reencode_jpeg(Image.fromarray(tracker.display_crop))
-            if explain:
-                gradcam = _explain(plugin, tracker.display_crop, timer)
     report(1.0, "Done")
     return ClipAnalysis(
         plugin.name,
@@ -395,6 +378,5 @@ def analyse_clip(
         timer.rounded(),
         tracker.detections,
         crop_jpeg,
-        gradcam,
         frame_size,
     )

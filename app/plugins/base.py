@@ -15,6 +15,10 @@ NEGATIVE_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "sad")
 MODEL_FILE = "model.keras"
 CARD_FILE = "model_card.json"
 EVALUATION_FILE = "evaluation.json"
+# Runtimes that can serve a model: LiteRT (serving default, no TensorFlow) and Keras.
+LITERT = "litert"
+KERAS = "keras"
+BACKENDS = (LITERT, KERAS)
 
 
 class PluginUnavailable(RuntimeError):
@@ -36,6 +40,17 @@ class ClassifierPlugin(ABC):
     def __init__(self, models_dir: str | Path):
         self.models_dir = Path(models_dir)
         self._loaded = False
+        # What serves the loaded model, for the logs and the benchmark; a plugin with a
+        # runtime of its own may name it or leave it None.
+        self.runtime: str | None = None
+
+    def prefer_runtime(self, backend: str) -> None:
+        """The deployment's serving runtime (LITERT or KERAS), said before `load()`.
+
+        A hint: plugins that have a single runtime (e.g. third-party ones shipping only
+        Keras) ignore it, so the seam never requires LiteRT.
+        """
+        return None
 
     @property
     def version(self) -> str | None:

@@ -15,14 +15,14 @@ import logging
 import threading
 from pathlib import Path
 
-from app.plugins.base import ClassifierPlugin, PluginUnavailable
+from app.plugins.base import KERAS, ClassifierPlugin, PluginUnavailable
 from app.plugins.builtin import BUILTIN_PLUGINS, DEFAULT_PLUGIN
 
 ENTRY_POINT_GROUP = "moodlens.classifiers"
 log = logging.getLogger(__name__)
 
 _registered: dict[str, type[ClassifierPlugin]] = {}
-_instances: dict[tuple[str, Path], ClassifierPlugin] = {}
+_instances: dict[tuple[str, Path, str], ClassifierPlugin] = {}
 _lock = threading.Lock()
 
 
@@ -92,19 +92,25 @@ def describe_plugins(models_dir: str | Path, allowed: set[str] | None = None) ->
     return rows
 
 
-def get_plugin(name: str, models_dir: str | Path, allowed: set[str] | None = None) -> ClassifierPlugin:
+def get_plugin(
+    name: str, models_dir: str | Path, allowed: set[str] | None = None, backend: str = KERAS
+) -> ClassifierPlugin:
     """The process-wide loaded instance of a plugin (loaded on first use).
 
-    Raises `UnknownPlugin` or `PluginUnavailable` (whose message says how to train it).
+    `backend` is the runtime the deployment prefers (`ML_BACKEND`); a plugin that cannot
+    use it serves with its own. Raises `UnknownPlugin` or `PluginUnavailable` (whose
+    message says how to train it).
     """
     classes = available_plugins(allowed)
     if name not in classes:
         raise UnknownPlugin(name)
-    key = (name, Path(models_dir).resolve())
+    key = (name, Path(models_dir).resolve(), backend)
     with _lock:
         plugin = _instances.get(key)
         if plugin is None:
-            plugin = classes[name](models_dir).load()
+            plugin = classes[name](models_dir)
+            plugin.prefer_runtime(backend)
+            plugin.load()
             _instances[key] = plugin
     return plugin
 

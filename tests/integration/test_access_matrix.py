@@ -52,6 +52,7 @@ GET_EXPECTED = {
     "screening.media:photo":                      "LOGIN  200    404    404    404    200    404",
     "screening.media:crop":                       "LOGIN  200    404    404    404    200    404",
     "screening.media:gradcam":                    "LOGIN  404    404    404    404    200    404",
+    "screening.activation_map":                   "LOGIN  404    404    404    404    REDIR  404",
     "screening.api_detail":                       "401    200    404    404    404    200    404",
     "consultations.doctor_directory":             "LOGIN  200    200    200    200    200    200",
     "consultations.index":                        "LOGIN  200    200    200    200    200    403",

@@ -68,9 +68,11 @@ def take(client, media: bytes, answers=(1, 1, 0, 1, 0, 0, 1, 0, 0)) -> int:
 
 
 def analyse(screening_id: int) -> Screening:
+    from app.jobs.activation_map import render_activation_map
     from app.jobs.analysis import analyse_screening
 
     assert analyse_screening(screening_id) == "done"
+    assert render_activation_map(screening_id) == "done"  # as when a doctor first opens the map
     screening = db.session.get(Screening, screening_id)
     assert screening.status is ScreeningStatus.DONE
     return screening

@@ -13,7 +13,7 @@ from app.models.screening import Screening
 from app.models.user import Role
 from app.security.media_crypto import MediaDecryptionError
 from app.security.policy import activation_map_visible_to, role_required
-from app.services import consent, followups, media_store, screenings
+from app.services import activation_maps, consent, followups, media_store, screenings
 from app.services.plugin_settings import list_plugins
 
 # htmx stops a polling element when the response has this status (and still swaps it).
@@ -154,7 +154,10 @@ def _context(screening: Screening) -> dict:
         "cta_phq9": screening.phq9_item9 > 0 or screening.phq9_total >= 10,
         "consultation_url": presenters.consultation_url(screening) if reasons else None,
         "crisis_resources": current_app.config["CRISIS_RESOURCES"],
-        "show_gradcam": bool(screening.gradcam_path) and activation_map_visible_to(current_user, screening),
+        # Asking for the state renders the map on a doctor's first visit (see the service).
+        "activation_map": activation_maps.state(screening)
+        if screening.status.finished and activation_map_visible_to(current_user, screening)
+        else None,
         # Doctors reach this page through the care loop: no "your" wording, no patient-only links.
         "own": current_user.id == screening.patient_id,
         "sharing": followups.sharing_of(screening) if current_user.id == screening.patient_id else None,
@@ -193,6 +196,22 @@ def retry(screening_id: int):
     if is_htmx():
         return render_template("partials/screening_facial.html", **_context(screening))
     return redirect(url_for("screening.detail", screening_id=screening.id), 303)
+
+
+@bp.get("/screenings/<int:screening_id>/activation-map")
+@login_required
+def activation_map(screening_id: int):
+    """The self-polling Grad-CAM figure for doctors; 286 once there is nothing left to wait for."""
+    screening = _screening_or_404(screening_id)
+    if not activation_map_visible_to(current_user, screening):
+        abort(404)
+    if not is_htmx():
+        return redirect(url_for("screening.detail", screening_id=screening.id))
+    state = activation_maps.state(screening)
+    waiting = state in (activation_maps.PENDING, activation_maps.OFFLINE)
+    return render_template("partials/activation_map.html", s=screening, state=state), (
+        200 if waiting else STOP_POLLING
+    )
 
 
 # --- history and home panel ---------------------------------------------------------------

@@ -165,6 +165,8 @@ def train_plugin(
         out_dir / "training_curves.png",
     )
     trained = plugin_class(models_dir).load()
+    # The LiteRT copy that serving uses, with the checksum of the model it was made from.
+    trained.convert_to_litert()
     metrics = evaluate_plugin(trained, test, out_dir)
     card = {
         "name": plugin.name,
