@@ -139,6 +139,13 @@ class Config:
     # Safety-net sweep in the worker: lost follow-up reminders, e-mails never queued (0: off).
     CARE_SWEEP_SECONDS = _env_int("CARE_SWEEP_SECONDS", 900)
 
+    # --- Operations: logs, metrics ----------------------------------------------------------
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json | text
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # /metrics answers a bearer token, or callers from these networks (default: this machine).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_ALLOW_CIDRS = _env_list("METRICS_ALLOW_CIDRS") or ["127.0.0.1/32", "::1/128"]
+
 
 class DevelopmentConfig(Config):
     pass
@@ -150,6 +157,8 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     DEMO_SEED_ALLOWED = False
+    # A failed statement's parameters (addresses, answers) stay out of exceptions and logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
 
 
 class TestConfig(Config):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -14,7 +16,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class = config_class or config_from_env()
     app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)
+    check_production_secrets(app)
     configure_instance(app)
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -27,14 +31,40 @@ def configure_instance(app: Flask) -> None:
     """Create instance/ and fill in the secrets an embedded set-up may generate for itself."""
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
-    if not app.config.get("SECRET_KEY"):
-        if app.config["ENV_NAME"] == "production":
-            raise RuntimeError("SECRET_KEY must be set in production (see README, Configuration).")
+    if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] != "production":
         key_file = instance / "secret_key"
         if not key_file.exists():
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
         app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def check_production_secrets(app: Flask) -> None:
+    """Production refuses to start without its secrets (app/security/production_secrets.py) —
+    except for `flask keys ...`, the command that prints them."""
+    from app.security import production_secrets
+
+    if app.config["ENV_NAME"] == "production" and _flask_cli_command() != "keys":
+        production_secrets.require(app.config)
+
+
+def _flask_cli_command() -> str | None:
+    """The sub-command of a `flask [--app X] <command> ...` process, else None."""
+    if os.path.basename(sys.argv[0]) != "flask":
+        return None
+    arguments = iter(sys.argv[1:])
+    for argument in arguments:
+        if argument in {"--app", "-A", "--env-file", "-e"}:
+            next(arguments, None)  # the option's value
+        elif not argument.startswith("-"):
+            return argument
+    return None
+
+
+def register_observability(app: Flask) -> None:
+    from app import observability
+
+    observability.register(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -90,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.consultations import bp as consultations_bp
     from app.blueprints.home import bp as home_bp
     from app.blueprints.navigation import register as register_navigation
+    from app.blueprints.ops import bp as ops_bp
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
 
@@ -100,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultations_bp)  # /doctors, /consultations/..., /notifications
     app.register_blueprint(reports_bp)  # /reports/..., /patient/history
     app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
+    app.register_blueprint(ops_bp)  # /healthz, /readyz, /metrics for the operators' tools
     register_navigation(app)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models.user import User
+from app.observability import metrics
 from app.security import audit, mfa
 
 
@@ -36,6 +37,8 @@ def check_second_factor(user: User, code: str) -> bool:
     audit.record("mfa.verify" if ok else "mfa.verify_failed", actor_id=user.id,
                  details={"method": method} if ok else {})
     db.session.commit()
+    if not ok:
+        metrics.LOGIN_FAILURES.labels("second_factor").inc()
     return ok
 
 

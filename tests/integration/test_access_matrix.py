@@ -68,6 +68,10 @@ GET_EXPECTED = {
     "reports.patient_history":                    "LOGIN  200    200    403    403    403    403",
     "account.index":                              "LOGIN  200    200    403    403    403    403",
     "account.deleted":                            "REDIR  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
+    # Operations: no login; /readyz is 503 here (no worker runs); /metrics from this machine.
+    "ops.healthz":                                "200    200    200    200    200    200    200",
+    "ops.readyz":                                 "503    503    503    503    503    503    503",
+    "ops.prometheus_metrics":                     "200    200    200    200    200    200    200",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin
