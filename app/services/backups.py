@@ -28,7 +28,6 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models.screening import Screening
@@ -138,7 +137,7 @@ def _sqlite_path() -> Path:
 
 def _libpq_env() -> dict[str, str]:
     """Connection settings for pg_dump/pg_restore as libpq variables (no password on a command line)."""
-    url = make_url(str(db.engine.url.render_as_string(hide_password=False)))
+    url = db.engine.url
     env = dict(os.environ)
     for variable, value in (("PGHOST", url.host), ("PGPORT", url.port), ("PGUSER", url.username),
                             ("PGPASSWORD", url.password), ("PGDATABASE", url.database)):
