@@ -14,6 +14,7 @@ from app.observability.logs import JsonFormatter
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": []},  # the application adds its own in each worker
     "formatters": {"json": {"()": JsonFormatter}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
                             "stream": "ext://sys.stderr"}},
