@@ -9,14 +9,11 @@ import time
 
 import pytest
 
-from tests.integration.test_screening_worker import (  # noqa: F401  (private_redis is a fixture)
-    ROOT,
-    private_redis,
-    worker_command,
-    worker_env,
-)
+from tests.integration import test_screening_worker
+from tests.integration.test_screening_worker import ROOT, worker_command, worker_env
 
 pytestmark = pytest.mark.slow
+private_redis = test_screening_worker.private_redis  # the fixture: a Redis the test stops and starts
 
 
 def wait_for_readiness(client, status: int, timeout: float = 60) -> dict:
