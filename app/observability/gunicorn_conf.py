@@ -3,7 +3,7 @@
 - gunicorn's own log lines become JSON like the application's (no access log: the application
   logs each request itself, without the query string).
 - With PROMETHEUS_MULTIPROC_DIR set, the value files of processes that are gone are removed at
-  start, and a web worker that exits is marked dead so its live gauges stop counting.
+  start (counters of the previous run; Prometheus reads the drop as a counter reset).
 """
 
 import os
@@ -32,9 +32,3 @@ def on_starting(server):
 
         prune_dead_processes(Path(directory))
 
-
-def child_exit(server, worker):
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rq.job import Job
 from sqlalchemy import select
 
@@ -84,3 +85,25 @@ def test_a_request_without_an_id_gets_one(client):
     first = client.get("/healthz").headers["X-Request-ID"]
     second = client.get("/healthz").headers["X-Request-ID"]
     assert len(first) == 32 and first != second
+
+
+def test_emails_are_counted_as_sent_or_failed(app_factory, tmp_path):
+    from prometheus_client import REGISTRY
+
+    from app.services import mailer
+
+    def count(name: str, transport: str) -> float:
+        return REGISTRY.get_sample_value(name, {"transport": transport}) or 0.0
+
+    app = app_factory(MAIL_DIR=str(tmp_path / "mail"))
+    with app.app_context():
+        before = count("moodlens_emails_sent_total", "file")
+        mailer.send_mail("someone@example.org", "Subject", "Body")
+        assert count("moodlens_emails_sent_total", "file") == before + 1
+
+    unreachable = app_factory(SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_TIMEOUT=2)
+    with unreachable.app_context():
+        before = count("moodlens_emails_failed_total", "smtp")
+        with pytest.raises(OSError):
+            mailer.send_mail("someone@example.org", "Subject", "Body")
+        assert count("moodlens_emails_failed_total", "smtp") == before + 1
