@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: setup setup-dev run test vendor lint bench bench-load clean
+.PHONY: install setup setup-dev run test vendor lint bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,10 @@ app/static/vendor/.installed: package.json package-lock.json
 
 vendor: app/static/vendor/.installed
 
-setup: $(VENV)/.runtime vendor
+# Dependencies and htmx only: nothing starts the app (production needs its secrets for that).
+install: $(VENV)/.runtime vendor
+
+setup: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask ml convert
 

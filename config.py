@@ -193,6 +193,13 @@ class Config:
     # bigger frames before allocating them, whatever the container claims.
     MAX_VIDEO_FRAME_PIXELS = _env_int("MAX_VIDEO_FRAME_PIXELS", 4096 * 4096)
 
+    # --- Operations: logs, metrics ----------------------------------------------------------
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json | text
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # /metrics answers a bearer token, or callers from these networks (default: this machine).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_ALLOW_CIDRS = _env_list("METRICS_ALLOW_CIDRS") or ["127.0.0.1/32", "::1/128"]
+
 
 class DevelopmentConfig(Config):
     pass
@@ -204,6 +211,8 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     DEMO_SEED_ALLOWED = False
+    # A failed statement's parameters (addresses, answers) stay out of exceptions and logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
 
 
 class TestConfig(Config):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -15,8 +16,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class = config_class or config_from_env()
     app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)
+    check_production_secrets(app)
     configure_instance(app)
     configure_proxies(app)
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -37,9 +40,7 @@ def configure_instance(app: Flask) -> None:
     for path in instance.iterdir():
         if path.is_file() and path.stat().st_mode & 0o077:
             path.chmod(0o600)
-    if not app.config.get("SECRET_KEY"):
-        if app.config["ENV_NAME"] == "production":
-            raise RuntimeError("SECRET_KEY must be set in production (see README, Configuration).")
+    if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] != "production":
         key_file = instance / "secret_key"
         if not key_file.exists():
             key_file.write_text(secrets.token_hex(32))
@@ -55,6 +56,34 @@ def configure_proxies(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def check_production_secrets(app: Flask) -> None:
+    """Production refuses to start without its secrets (app/security/production_secrets.py) —
+    except for `flask keys ...`, the command that prints them."""
+    from app.security import production_secrets
+
+    if app.config["ENV_NAME"] == "production" and _flask_cli_command() != "keys":
+        production_secrets.require(app.config)
+
+
+def _flask_cli_command() -> str | None:
+    """The sub-command of a `flask [--app X] <command> ...` process, else None."""
+    if os.path.basename(sys.argv[0]) != "flask":
+        return None
+    arguments = iter(sys.argv[1:])
+    for argument in arguments:
+        if argument in {"--app", "-A", "--env-file", "-e"}:
+            next(arguments, None)  # the option's value
+        elif not argument.startswith("-"):
+            return argument
+    return None
+
+
+def register_observability(app: Flask) -> None:
+    from app import observability
+
+    observability.register(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -112,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.converters import register as register_converters
     from app.blueprints.home import bp as home_bp
     from app.blueprints.navigation import register as register_navigation
+    from app.blueprints.ops import bp as ops_bp
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
 
@@ -124,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)  # /reports/..., /patient/history
     app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
     app.register_blueprint(caseload_bp)  # /doctor/caseload..., /consultations/<id>/prompts
+    app.register_blueprint(ops_bp)  # /healthz, /readyz, /metrics for the operators' tools
     register_navigation(app)
 
 

@@ -5,7 +5,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from app.commands.audit import audit_cli
+    from app.commands.backup import backup_cli
     from app.commands.demo import demo_cli
+    from app.commands.keys import keys_cli
     from app.commands.ml import ml_cli
     from app.commands.plugins import plugins_cli
     from app.commands.serve import serve_command
@@ -20,3 +22,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(ping_worker_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(ml_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(backup_cli)

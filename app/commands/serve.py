@@ -1,7 +1,8 @@
 """`flask serve`: everything MoodLens needs on one machine, stopped together by Ctrl-C.
 
 Starts (1) the embedded Redis when REDIS_URL is unset, (2) one RQ worker, (3) gunicorn with
-gthread workers (a sync worker would be blocked by a long-lived SSE stream).
+gthread workers (a sync worker would be blocked by a long-lived SSE stream). All of them write
+their metrics to instance/prometheus, so /metrics adds up the web workers and the worker.
 """
 
 import os
@@ -9,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app import embedded_redis
+from app.observability.metrics import prune_dead_processes
 
 
 @click.command("serve")
@@ -28,12 +31,15 @@ def serve_command(bind: str, web_workers: int, threads: int) -> None:
     if embedded:  # children get its URL, so they treat it as an ordinary server
         embedded_redis.ensure_running(current_app.config["INSTANCE_PATH"])
     env = dict(os.environ, REDIS_URL=current_app.config["REDIS_URL"])
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(current_app.instance_path, "prometheus"))
+    prune_dead_processes(Path(env["PROMETHEUS_MULTIPROC_DIR"]))
     bin_dir = os.path.dirname(sys.executable)
     children = [
         subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "worker"], env=env),
         subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--worker-class", "gthread",
                           "--workers", str(web_workers), "--threads", str(threads),
-                          "--bind", bind, "--access-logfile", "-", "wsgi:app"], env=env),
+                          "--bind", bind, "--config", "python:app.observability.gunicorn_conf",
+                          "wsgi:app"], env=env),
     ]
     click.echo(f"MoodLens is starting on http://{bind}/ — press Ctrl-C to stop.")
     stopping = False

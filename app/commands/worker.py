@@ -13,10 +13,15 @@ from app.jobs.worker import MoodLensWorker
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty (for tests and batch runs).")
 @click.option("--name", default=None, help="Worker name shown on the admin queue page.")
 @click.option("--preload/--no-preload", default=True, help="Load the face models before the first job.")
+@click.option("--metrics-port", type=int, default=None,
+              help="Serve this worker's Prometheus metrics on this port (a worker on another machine "
+                   "than the web nodes; on the same one, share PROMETHEUS_MULTIPROC_DIR instead).")
 @with_appcontext
-def worker_command(burst: bool, name: str | None, preload: bool) -> None:
+def worker_command(burst: bool, name: str | None, preload: bool, metrics_port: int | None) -> None:
     """Run a worker that analyses screenings and sends notifications."""
     app = current_app._get_current_object()
+    if metrics_port is not None:
+        serve_metrics(metrics_port)
     if preload:
         from app.jobs.resources import preload as preload_resources
 
@@ -50,3 +55,15 @@ def ping_worker_command(timeout: int) -> None:
         time.sleep(0.2)
     job.delete()  # nobody took it: don't leave it for a worker that starts later
     raise click.ClickException(f"no worker answered within {timeout}s")
+
+
+def serve_metrics(port: int) -> None:
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    from app.observability.metrics import multiprocess_dir
+
+    registry = REGISTRY
+    if multiprocess_dir() is not None:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, registry=registry)

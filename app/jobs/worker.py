@@ -14,6 +14,8 @@ from __future__ import annotations
 from flask import Flask
 from rq import SimpleWorker
 
+from app.observability.jobs import observed
+
 
 class MoodLensWorker(SimpleWorker):
     def __init__(self, *args, app: Flask, **kwargs):
@@ -21,5 +23,5 @@ class MoodLensWorker(SimpleWorker):
         self.app = app
 
     def execute_job(self, job, queue):
-        with self.app.app_context():
+        with self.app.app_context(), observed(job):
             return super().execute_job(job, queue)

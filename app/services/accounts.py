@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.user import DoctorProfile, PatientProfile, Role, User, VerificationStatus
+from app.observability import metrics
 from app.security import audit, login_throttle, sessions, tokens
 from app.security.passwords import hash_password, needs_rehash, verify_password
 
@@ -80,6 +81,7 @@ def authenticate(email: str, password: str) -> User | None:
         audit.record("auth.login_failed", actor_id=user.id if user else None,
                      details={"email_known": user is not None})
         db.session.commit()
+        metrics.LOGIN_FAILURES.labels("password").inc()
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.observability import metrics
+
 
 def mail_dir() -> Path:
     configured = current_app.config.get("MAIL_DIR")
@@ -34,7 +36,17 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
 
 def send_mail(to: str, subject: str, body: str) -> str:
     """Send one plain-text mail; returns where it went ("smtp" or the .eml path)."""
-    message = build_message(to, subject, body)
+    transport = "smtp" if current_app.config.get("SMTP_HOST") else "file"
+    try:
+        where = _send(build_message(to, subject, body))
+    except Exception:
+        metrics.EMAILS_FAILED.labels(transport).inc()
+        raise
+    metrics.EMAILS_SENT.labels(transport).inc()
+    return where
+
+
+def _send(message: EmailMessage) -> str:
     config = current_app.config
     host = config.get("SMTP_HOST")
     if not host:

@@ -15,6 +15,7 @@ from sqlalchemy import or_, update
 from app.extensions import db
 from app.jobs.queue import get_redis
 from app.models.user import User
+from app.observability import metrics
 from app.security import audit, mfa, sessions
 from app.security.passwords import verify_password
 
@@ -97,6 +98,8 @@ def check_second_factor(user: User, code: str) -> bool:
     audit.record("mfa.verify" if ok else "mfa.verify_failed", actor_id=user.id,
                  details={"method": method} if ok else {})
     db.session.commit()
+    if not ok:
+        metrics.LOGIN_FAILURES.labels("second_factor").inc()
     return ok
 
 

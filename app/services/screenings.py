@@ -27,6 +27,7 @@ from app.ml.phq9 import Phq9Error, Phq9Result, score_phq9
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from app.models.user import Role, User
+from app.observability import metrics
 from app.security import audit
 from app.security.policy import screening_visible_to
 from app.services import consent, media_store
@@ -191,6 +192,7 @@ def submit_screening(
         db.session.rollback()
         media_store.delete(path)
         raise
+    metrics.SCREENINGS_SUBMITTED.labels(screening.plugin_name, kind.value).inc()
     enqueue(screening)
     link_to_care(patient.id)
     return screening

@@ -79,6 +79,10 @@ GET_EXPECTED = {
     "caseload.export":                            "LOGIN  403    403    403    200    200    403",
     "caseload.followup":                          "LOGIN  403    403    403    404    200    403",
     "caseload.prompts":                           "LOGIN  403    403    403    404    REDIR  403",
+    # Operations: no login; /readyz is 503 here (no worker runs); /metrics from this machine.
+    "ops.healthz":                                "200    200    200    200    200    200    200",
+    "ops.readyz":                                 "503    503    503    503    503    503    503",
+    "ops.prometheus_metrics":                     "200    200    200    200    200    200    200",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin

@@ -56,7 +56,8 @@ def test_security_headers(client):
 def test_production_config_adds_hsts_and_secure_cookies(app_factory):
     from config import ProductionConfig
 
-    app = app_factory(HSTS=ProductionConfig.HSTS, SESSION_COOKIE_SECURE=True, ENV_NAME="production")
+    app = app_factory(HSTS=ProductionConfig.HSTS, SESSION_COOKIE_SECURE=True, ENV_NAME="production",
+                      MEDIA_ENCRYPTION_KEY="ab" * 32)
     response = app.test_client().get("/auth/login")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
@@ -65,9 +66,10 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
     import pytest
 
     from app import create_app
+    from app.security.production_secrets import MissingSecretsError
     from config import ProductionConfig
 
     config = type("P", (ProductionConfig,), {"SECRET_KEY": None, "INSTANCE_PATH": tmp_path,
                                              "REDIS_URL": "redis://127.0.0.1:1/0"})
-    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+    with pytest.raises(MissingSecretsError, match="SECRET_KEY is not set"):
         create_app(config)

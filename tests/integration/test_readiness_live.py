@@ -1,0 +1,70 @@
+"""/readyz against the real parts it checks: a Redis server the test stops and starts, and a real
+`flask worker` process the test starts and stops."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.integration import test_screening_worker
+from tests.integration.test_screening_worker import ROOT, worker_command, worker_env
+
+pytestmark = pytest.mark.slow
+private_redis = test_screening_worker.private_redis  # the fixture: a Redis the test stops and starts
+
+
+def wait_for_readiness(client, status: int, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get("/readyz")
+        if response.status_code == status or time.monotonic() > deadline:
+            assert response.status_code == status, response.json
+            return response.json["checks"]
+        time.sleep(0.5)
+
+
+def start_worker(app) -> subprocess.Popen:
+    return subprocess.Popen(worker_command("--name", "readiness-worker"), env=worker_env(app), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGTERM)  # a warm shutdown: the worker deregisters itself
+    worker.wait(timeout=30)
+
+
+def test_readyz_follows_redis_and_the_worker(app_factory, private_redis):
+    app = app_factory(REDIS_URL=private_redis.url)
+    client = app.test_client()
+
+    checks = wait_for_readiness(client, 503, timeout=0)
+    assert checks["workers"] == {"ok": False, "detail": "no worker with a fresh heartbeat"}
+    assert checks["database"]["ok"] and checks["redis"]["ok"] and checks["plugin"]["ok"]
+
+    worker = start_worker(app)
+    try:
+        checks = wait_for_readiness(client, 200)
+        assert all(check["ok"] for check in checks.values())
+
+        private_redis.stop()
+        checks = wait_for_readiness(client, 503, timeout=5)
+        assert checks["redis"] == {"ok": False, "detail": "unreachable"}
+        assert not checks["workers"]["ok"] and checks["database"]["ok"]
+        assert client.get("/healthz").status_code == 200  # alive, even without its dependencies
+
+        private_redis.start()  # its data (the worker's registration) comes back from disk
+        wait_for_readiness(client, 200)
+        assert worker.poll() is None, "the worker should survive a Redis restart"
+
+        stop(worker)
+        checks = wait_for_readiness(client, 503, timeout=5)
+        assert checks["workers"]["ok"] is False and checks["redis"]["ok"]
+
+        worker = start_worker(app)
+        wait_for_readiness(client, 200)
+    finally:
+        if worker.poll() is None:
+            stop(worker)
