@@ -1,4 +1,4 @@
-"""Upgrading an existing database with data to h10b_hardening, on SQLite and PostgreSQL: the old
+"""Upgrading an existing database with data to 0004_hardening, on SQLite and PostgreSQL: the old
 unkeyed chain is checked and re-sealed with HMAC, clinical values leave the audit details, a
 reused id does not carry the old account's history, ids are AUTOINCREMENT on SQLite, and
 `flask audit verify` passes afterwards (and catches a cut afterwards)."""

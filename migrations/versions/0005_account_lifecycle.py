@@ -1,7 +1,7 @@
 """account lifecycle: confirmed e-mail addresses and single-use TOTP codes
 
-Revision ID: h10a_account_lifecycle
-Revises: 0003_care
+Revision ID: 0005_account_lifecycle
+Revises: 0004_hardening
 Create Date: 2026-11-28 11:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'h10a_account_lifecycle'
-down_revision = '0003_care'
+revision = '0005_account_lifecycle'
+down_revision = '0004_hardening'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@
   SHA-256 chain; an `audit.reseal` event records the outcome of that check, and the head is
   anchored outside the database (docs/security.md, "Audit trail").
 
-Revision ID: h10b_hardening
+Revision ID: 0004_hardening
 Revises: 0003_care
 """
 
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from alembic import op
 from flask import current_app
 
-revision = "h10b_hardening"
-down_revision = "0003_care"
+revision = '0004_hardening'
+down_revision = '0003_care'
 branch_labels = None
 depends_on = None
 

@@ -1,16 +1,19 @@
 """patient experience: crisis acknowledgement, questionnaire-only screenings, per-screening sharing choice
 
-Revision ID: lead12_patient_experience
-Revises: 0003_care
+Revision ID: 0006_patient_experience
+Revises: 0005_account_lifecycle
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'lead12_patient_experience'
-down_revision = '0003_care'
+revision = '0006_patient_experience'
+down_revision = '0005_account_lifecycle'
 branch_labels = None
 depends_on = None
+
+# Batch mode rebuilds the table on SQLite; screening ids must never be reused (see 0004).
+KEEP_AUTOINCREMENT = {'sqlite_autoincrement': True}
 
 
 def _kinds(batch_op, kinds):
@@ -20,7 +23,7 @@ def _kinds(batch_op, kinds):
 
 
 def upgrade():
-    with op.batch_alter_table('screenings', schema=None) as batch_op:
+    with op.batch_alter_table('screenings', schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
         batch_op.add_column(sa.Column('crisis_acknowledged_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('crisis_acknowledged_by_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_screenings_crisis_acknowledged_by_id_users'), 'users',
@@ -31,7 +34,7 @@ def upgrade():
 
 def downgrade():
     op.execute("DELETE FROM screenings WHERE kind = 'questionnaire'")
-    with op.batch_alter_table('screenings', schema=None) as batch_op:
+    with op.batch_alter_table('screenings', schema=None, table_kwargs=KEEP_AUTOINCREMENT) as batch_op:
         batch_op.drop_column('share_with_care')
         _kinds(batch_op, ['photo', 'clip'])
         batch_op.drop_constraint(batch_op.f('fk_screenings_crisis_acknowledged_by_id_users'), type_='foreignkey')

@@ -1,7 +1,7 @@
 """caseload: treat-to-target prompts dismissed by doctors, with their reasons
 
-Revision ID: h16_caseload
-Revises: 0003_care
+Revision ID: 0007_caseload
+Revises: 0006_patient_experience
 Create Date: 2026-11-28 11:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'h16_caseload'
-down_revision = '0003_care'
+revision = '0007_caseload'
+down_revision = '0006_patient_experience'
 branch_labels = None
 depends_on = None
 
