@@ -8,6 +8,10 @@ from app.jobs import periodic
 from app.jobs.queue import get_queue, get_redis
 from app.jobs.worker import MoodLensWorker
 
+# RQ refreshes an idle worker's heartbeat every `worker_ttl - 15` seconds (its default, 420, would
+# be every 6.75 minutes): 60 keeps an idle worker well inside /readyz's two-minute freshness.
+WORKER_TTL = 60
+
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty (for tests and batch runs).")
@@ -29,7 +33,7 @@ def worker_command(burst: bool, name: str | None, preload: bool, metrics_port: i
     # Sweeps (pending screenings, lost jobs, reminders) run on this worker's scheduler; a fresh
     # or wiped Redis has none scheduled until someone asks.
     periodic.ensure_all_scheduled()
-    worker = MoodLensWorker([get_queue()], connection=get_redis(), name=name, app=app)
+    worker = MoodLensWorker([get_queue()], connection=get_redis(), name=name, app=app, worker_ttl=WORKER_TTL)
     worker.work(burst=burst, logging_level="INFO", with_scheduler=True)
 
 

@@ -9,6 +9,9 @@ import time
 
 import pytest
 
+from app.commands import worker as worker_cli
+from app.services import readiness
+from app.services.queue_health import STALE_AFTER
 from tests.integration import test_screening_worker
 from tests.integration.test_screening_worker import ROOT, worker_command, worker_env
 
@@ -24,6 +27,21 @@ def wait_for_readiness(client, status: int, timeout: float = 60) -> dict:
             assert response.status_code == status, response.json
             return response.json["checks"]
         time.sleep(0.5)
+
+
+def wait_for_heartbeat_since(app, moment: float, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            ages = [beat.heartbeat_age for beat in readiness.workers() if beat.heartbeat_age is not None]
+        if ages and min(ages) < time.monotonic() - moment:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the worker sent no heartbeat after Redis came back")
+
+
+def test_an_idle_worker_beats_often_enough_to_stay_ready():
+    assert worker_cli.WORKER_TTL - 15 < STALE_AFTER.total_seconds()
 
 
 def start_worker(app) -> subprocess.Popen:
@@ -55,9 +73,11 @@ def test_readyz_follows_redis_and_the_worker(app_factory, private_redis):
         assert not checks["workers"]["ok"] and checks["database"]["ok"]
         assert client.get("/healthz").status_code == 200  # alive, even without its dependencies
 
+        restarted = time.monotonic()
         private_redis.start()  # its data (the worker's registration) comes back from disk
         wait_for_readiness(client, 200)
         assert worker.poll() is None, "the worker should survive a Redis restart"
+        wait_for_heartbeat_since(app, restarted)  # reconnected, not just remembered
 
         stop(worker)
         checks = wait_for_readiness(client, 503, timeout=5)
