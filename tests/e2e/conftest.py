@@ -92,9 +92,9 @@ class LiveServer:
             return {"id": user.id, "email": user.email, "password": factories.PASSWORD,
                     "totp_secret": user.totp_secret}
 
-    def mail_link(self, address: str, path_part: str, timeout: float = 30) -> str:
+    def mail_link(self, address: str, path_part: str, timeout: float = 120) -> str:
         """The link containing `path_part` in the newest e-mail the worker wrote (as .eml, no SMTP
-        server is set) to `address`; waits for the worker to send it."""
+        server is set) to `address`; waits for the worker (which loads its models first) to send it."""
         folder = Path(self.env["MOODLENS_INSTANCE_PATH"]) / "mail"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
