@@ -25,6 +25,10 @@ DEFAULT_MAX_CLIP_SECONDS = 30.0
 # MAX_VIDEO_FRAME_PIXELS; the limit is handed to FFmpeg (`max_pixels`), which refuses such a
 # frame before allocating it, whatever the container's header claims.
 DEFAULT_MAX_FRAME_PIXELS = 4096 * 4096
+# FFmpeg checks max_pixels against the row width rounded up to its buffer alignment (up to 64
+# pixels), so a frame exactly at the limit would be refused; it gets this much slack (at most
+# 64 extra columns of the tallest possible frame) and our own check stays exact.
+_FFMPEG_ALIGNMENT_SLACK = 64 * 65536
 JPEG_QUALITY = 90
 
 
@@ -162,7 +166,11 @@ def open_video(source: str | Path | bytes, max_frame_pixels: int = DEFAULT_MAX_F
         source = io.BytesIO(source)
     elif isinstance(source, Path):
         source = str(source)
-    return av.open(source, mode="r", options={"max_pixels": str(max_frame_pixels), "threads": "1"})
+    return av.open(source, mode="r", options={"max_pixels": _ffmpeg_limit(max_frame_pixels), "threads": "1"})
+
+
+def _ffmpeg_limit(max_frame_pixels: int) -> str:
+    return str(max_frame_pixels + _FFMPEG_ALIGNMENT_SLACK)
 
 
 def decode_clip(
@@ -200,7 +208,7 @@ def decode_clip(
                 raise VideoTooLarge()
             # Read by avcodec_open2 when decoding starts: every later frame header is checked
             # against it before a buffer is allocated.
-            context.options = {**context.options, "max_pixels": str(max_frame_pixels)}
+            context.options = {**context.options, "max_pixels": _ffmpeg_limit(max_frame_pixels)}
             if threads:
                 context.thread_count = threads
             else:
