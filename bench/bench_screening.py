@@ -166,6 +166,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=10)
     parser.add_argument("--clips", type=int, default=3)
     parser.add_argument("--mixed", type=int, default=20, help="screenings before the memory reading")
+    parser.add_argument("--runtimes", default="litert,keras", help="ML_BACKEND values to measure, in order")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-screening-"))
     instance = tmp / "instance"
@@ -205,12 +206,12 @@ def main() -> None:
             photo = samples.astronaut_jpeg()
             clip = samples.clip_webm(seconds=10.0, fps=30, size=(640, 480))
             print(f"clip: 10 s, 300 frames, 640×480 VP8, {len(clip) / 1e6:.1f} MB", flush=True)
-            for backend in ("litert", "keras"):
+            for backend in args.runtimes.split(","):
                 reports[backend] = bench_runtime(backend, env, patient.id, photo, clip, args)
             clip_path = tmp / "clip.webm"
             clip_path.write_bytes(clip)
             predict = {}
-            for backend in ("litert", "keras"):
+            for backend in args.runtimes.split(","):
                 peak, output = peak_rss_of(
                     [FLASK, "--app", "wsgi", "ml", "predict", str(clip_path), "--json"],
                     {**env, "ML_BACKEND": backend},

@@ -96,7 +96,7 @@ class KerasClassifierPlugin(ClassifierPlugin):
         if self._preferred == LITERT:
             reason = self.litert_stale_reason()
             if reason is None:
-                self._litert = litert.LiteRTModel(self.litert_path())
+                self._litert = litert.LiteRTModel(self.litert_path(), max_batch=16)
                 self.runtime = LITERT
                 return
             log.warning(

@@ -115,16 +115,19 @@ class LiteRTModel:
     Re-planning an interpreter for a new input size costs about as much as running it
     (≈ 2–5 ms here), and the image pyramid and face batches change size on every call.
     So one interpreter is kept per input shape (the pyramid of a given frame size repeats),
-    and batches are padded up to a power of two so few batch sizes ever occur.
+    and batches are padded up to a power of two so few batch sizes ever occur. Each
+    interpreter holds activation buffers for its shape, so batches run in slices of at most
+    `max_batch` and only `max_shapes` interpreters are kept: that bounds a worker's memory.
     """
 
-    def __init__(self, path: Path, threads: int | None = None, max_shapes: int = 48):
+    def __init__(self, path: Path, threads: int | None = None, max_shapes: int = 16, max_batch: int = 64):
         from ai_edge_litert.interpreter import Interpreter
 
         self.path = Path(path)
         self._content = self.path.read_bytes()
         self._threads = threads
         self._max_shapes = max_shapes
+        self._max_batch = max_batch
         self._new = lambda: Interpreter(model_content=self._content, num_threads=threads)
         probe = self._new()
         details = probe.get_input_details()[0]
@@ -151,6 +154,12 @@ class LiteRTModel:
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
         batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if self._signature[0] != -1 or len(batch) <= self._max_batch:
+            return self._run(batch)
+        parts = [self._run(batch[i : i + self._max_batch]) for i in range(0, len(batch), self._max_batch)]
+        return [np.concatenate(outputs) for outputs in zip(*parts, strict=True)]
+
+    def _run(self, batch: np.ndarray) -> list[np.ndarray]:
         count = len(batch)
         if self._signature[0] == -1 and count > 0:
             padded = 1 << (count - 1).bit_length()
