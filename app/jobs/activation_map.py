@@ -53,7 +53,7 @@ def render_activation_map(screening_id: int) -> str:
     screening = db.session.get(Screening, screening_id, populate_existing=True)
     if screening is None:
         return GONE
-    path = media_store.save(png, f"screenings/{screening.patient_id}", ".gradcam.png")
+    path = media_store.save(png, media_store.patient_media_folder(screening.patient_id), ".gradcam.png")
     try:
         screening.gradcam_path = path
         db.session.commit()

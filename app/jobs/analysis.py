@@ -175,7 +175,7 @@ def _run(screening: Screening, progress: _Progress) -> str:
     screening = db.session.get(Screening, progress.screening_id, populate_existing=True)
     if screening is None:
         return "deleted"
-    folder = f"screenings/{screening.patient_id}"
+    folder = media_store.patient_media_folder(screening.patient_id)
     saved: list[str] = []
     raw = None
     try:

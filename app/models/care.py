@@ -197,9 +197,16 @@ class Report(db.Model):
     comments: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finalised_at: Mapped[datetime | None]
+    # A final report is a medical document: its page and its PDF are rendered once, at
+    # finalising, and kept (encrypted media). Changes come as a new version that amends it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("care_reports.id", ondelete="SET NULL"))
+    snapshot_path: Mapped[str | None] = mapped_column(String(255))
+    pdf_path: Mapped[str | None] = mapped_column(String(255))
 
     consultation: Mapped[Consultation] = relationship()
     author: Mapped[User] = relationship()
+    amends: Mapped[Report | None] = relationship(remote_side=[id], foreign_keys=[amends_id])
 
 
 class Notification(db.Model):

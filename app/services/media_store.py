@@ -18,6 +18,12 @@ def media_root() -> Path:
     return root
 
 
+def patient_media_folder(patient_id: int) -> str:
+    """Every file about one patient (uploads, crops, activation maps, frozen reports) lives under
+    this folder, relative to the media root; deleting the account removes it whole."""
+    return f"screenings/{patient_id}"
+
+
 def _resolve(relative: str) -> Path:
     root = media_root().resolve()
     path = (root / relative).resolve()

@@ -504,7 +504,7 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
 def _remove_media(user_id: int, paths: list[str]) -> int:
     """Remove the patient's files (after the commit). Returns how many files were removed."""
     root = media_store.media_root()
-    folder = root / "screenings" / str(user_id)  # where app.services.screenings stores them
+    folder = root / media_store.patient_media_folder(user_id)
     files = {(root / path).resolve() for path in paths if (root / path).is_file()}
     if folder.is_dir():
         files.update(path.resolve() for path in folder.rglob("*") if path.is_file())

@@ -3,6 +3,7 @@ the moment of finalising), rendered as HTML and, from the same templates, as PDF
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,9 +17,10 @@ from app.models.care import Consultation, ConsultationStatus, Diagnosis, Report,
 from app.models.user import User
 from app.security import audit
 from app.security.policy import report_visible_to
-from app.services import caseload
+from app.services import caseload, media_store
 from app.services.consultations import CareError, shared_screenings
 from app.services.diagnoses import PLAN_LABELS, PLAN_PLAIN, severity_label
+from app.services.media_store import patient_media_folder
 
 COMMENTS_MAX = 5000
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
@@ -121,21 +123,69 @@ def update_comments(doctor: User, report: Report, comments: str) -> Report:
     return report
 
 
-def finalise(doctor: User, report: Report) -> Report:
+def finalise(doctor: User, report: Report, render: Callable[[Report], tuple[str, bytes]]) -> Report:
+    """Freeze a draft: `render(report)` (the caller's templates) makes its page and PDF as the
+    report stands at this moment; both are kept, encrypted, and shown from then on, whatever
+    is shared later."""
     if report.status is ReportStatus.FINAL:
         return report  # finalising twice changes nothing
+    consultation = report.consultation
     report.status = ReportStatus.FINAL
     report.finalised_at = utcnow()
-    consultation = report.consultation
+    page_html, pdf = render(report)
+    folder = f"{patient_media_folder(consultation.patient_id)}/reports"
+    saved = [media_store.save(page_html.encode(), folder, ".html"), media_store.save(pdf, folder, ".pdf")]
+    report.snapshot_path, report.pdf_path = saved
     audit.record("report.finalise", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"report:{report.id}")
     from app.services import notifications
 
     notifications.notify(consultation.patient_id, "report.final", "A new report from your doctor is ready",
                          f"/reports/{report.id}")
-    db.session.commit()
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for path in saved:
+            media_store.delete(path)
+        raise
     notifications.dispatch_pending()
     return report
+
+
+def frozen_page(report: Report) -> str | None:
+    """The page of a final report as it was finalised (None for drafts and older reports)."""
+    return media_store.load(report.snapshot_path).decode() if report.snapshot_path else None
+
+
+def frozen_pdf(report: Report) -> bytes | None:
+    return media_store.load(report.pdf_path) if report.pdf_path else None
+
+
+def amend(doctor: User, report: Report) -> Report:
+    """A new draft version of a final report; the final one stays as it was, linked to it."""
+    if report.status is not ReportStatus.FINAL:
+        raise CareError("Only a finalised report can be amended; edit the draft instead.", 409)
+    existing = amended_by(report)
+    if existing is not None:
+        if existing.status is ReportStatus.DRAFT:
+            return existing  # one amendment in progress at a time
+        raise CareError(f"This report was already amended by version {existing.version}; "
+                        "amend that one.", 409)
+    amendment = Report(consultation_id=report.consultation_id, author_id=doctor.id,
+                       period_start=report.period_start, period_end=report.period_end,
+                       comments=report.comments, version=report.version + 1, amends_id=report.id)
+    db.session.add(amendment)
+    db.session.flush()
+    audit.record("report.amend", actor_id=doctor.id, patient_id=report.consultation.patient_id,
+                 target=f"report:{amendment.id}", details={"amends": report.id})
+    db.session.commit()
+    return amendment
+
+
+def amended_by(report: Report) -> Report | None:
+    return db.session.scalars(select(Report).where(Report.amends_id == report.id)
+                              .order_by(Report.id.desc()).limit(1)).first()
 
 
 def reports_for(consultation: Consultation, include_drafts: bool) -> list[Report]:

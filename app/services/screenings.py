@@ -154,7 +154,9 @@ def submit_screening(
         return _submit_questionnaire_only(patient, record.text_version, phq9, share_with_care)
     kind, stored, media_type = prepare_media(media_bytes)
     path = media_store.save(
-        stored, f"screenings/{patient.id}", ".jpg" if kind is ScreeningKind.PHOTO else ".video"
+        stored,
+        media_store.patient_media_folder(patient.id),
+        ".jpg" if kind is ScreeningKind.PHOTO else ".video",
     )
     screening = Screening(
         patient_id=patient.id,

@@ -310,8 +310,36 @@ def scan_qr_code(page, selector: str) -> str:
     return decoded[0].text
 
 
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE_WIDTH = 390
+
+
+def axe_violations(page) -> list[str]:
+    """WCAG 2.1 A/AA violations axe-core finds in the page as it is now."""
+    # Evaluated through the DevTools protocol: the page's CSP (no inline script) stays on.
+    page.evaluate(AXE.read_text() + "\n;true")
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
+            for v in result["violations"]]
+
+
+def assert_accessible(page, name: str) -> None:
+    """axe-core passes at the page's own width and on a 390 px phone."""
+    viewport = page.viewport_size
+    widths = [viewport["width"]] + ([PHONE_WIDTH] if viewport["width"] != PHONE_WIDTH else [])
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": viewport["height"]})
+        found = axe_violations(page)
+        assert found == [], f"{name} at {width} px: {found}"
+    page.set_viewport_size(viewport)
+
+
 def screenshot(page, name: str) -> Path:
+    """Every page state a browser test shows is also checked with axe-core (1280 and 390 px)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    if not page.url.endswith(".pdf"):
+        assert_accessible(page, name)
     return path

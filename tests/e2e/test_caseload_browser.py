@@ -13,14 +13,12 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models.care import ScreeningShare, ShareSource
 from app.models.user import User
-from tests.e2e.conftest import ROOT, log_in, screenshot
+from tests.e2e.conftest import AXE, axe_violations, log_in, screenshot
 from tests.integration.caseload_helpers import episode
 from tests.integration.test_care_helpers import make_screening
 
 pytestmark = pytest.mark.browser
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def names(page) -> list[str]:
@@ -34,14 +32,6 @@ def first_is(page, name: str) -> None:
 def shows_rows(page, count: int) -> None:
     # Locator assertions, not wait_for_function: the page's CSP forbids the eval that one needs.
     expect(page.locator("#caseload-table tbody tr")).to_have_count(count)
-
-
-def axe_violations(page) -> list[str]:
-    # Evaluated through the DevTools protocol: the page's CSP (no inline script) stays on.
-    page.evaluate(AXE.read_text() + "\n;true")
-    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
-            for v in result["violations"]]
 
 
 def test_caseload_in_the_browser(live_server, browser, new_page):

@@ -13,7 +13,7 @@ from app.plugins.registry import DEFAULT_PLUGIN
 from app.services import chat, consent, consultations, diagnoses, media_store, reports
 from app.services.diagnoses import DiagnosisInput
 from tests import factories
-from tests.integration.test_care_helpers import make_screening
+from tests.integration.test_care_helpers import finalise_report, make_screening
 
 PERSONAS = ("anonymous", "owner", "other_patient", "unverified_doctor", "unassigned_doctor",
             "assigned_doctor", "admin")
@@ -73,6 +73,6 @@ def build_world() -> World:
     diagnoses.record(assigned, consultation, DiagnosisInput(
         outcome="confirmed", severity="moderate", notes="Notes", plan=TreatmentPlan.PSYCHOTHERAPY.value,
         plan_details="CBT", followup_interval_days=14))
-    report = reports.finalise(assigned, reports.create(assigned, consultation))
+    report = finalise_report(assigned, reports.create(assigned, consultation))
     return World(users=users, screening_id=screening.id, consultation_id=consultation.id,
                  share_id=consultation.shares[0].id, report_id=report.id)

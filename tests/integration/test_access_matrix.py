@@ -123,6 +123,7 @@ POST_EXPECTED = {
     "reports.create":                             "LOGIN  403    403    404    404    FLOW   403",
     "reports.update":                             "LOGIN  403    403    404    404    FLOW   403",
     "reports.finalise":                           "LOGIN  403    403    404    404    FLOW   403",
+    "reports.amend":                              "LOGIN  403    403    404    404    FLOW   403",
     "account.export":                             "LOGIN  FLOW   FLOW   403    403    403    403",
     "account.delete":                             "LOGIN  400    400    403    403    403    403",
     "auth.resend_confirmation":                   "LOGIN  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",

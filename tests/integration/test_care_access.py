@@ -9,7 +9,7 @@ from app.models.care import Report
 from app.security.policy import screening_visible_to
 from app.services import consultations, diagnoses, reports
 from tests import factories
-from tests.integration.test_care_helpers import client_for, make_screening, post
+from tests.integration.test_care_helpers import client_for, finalise_report, make_screening, post
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def episode(app, patient, doctor):
     diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
         outcome="confirmed", severity="moderate", plan="psychotherapy", followup_interval_days=14))
     report = reports.create(doctor, consultation)
-    reports.finalise(doctor, report)
+    finalise_report(doctor, report)
     return consultation, screening, report
 
 

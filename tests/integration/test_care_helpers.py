@@ -47,3 +47,14 @@ def client_for(app, user):
     client = app.test_client()  # one per person: the conftest client class isolates `g`
     login(client, user)
     return client
+
+
+def finalise_report(doctor, report):
+    """Finalise as the page does: the real templates render the frozen page and PDF."""
+    from flask import current_app
+
+    from app.blueprints.reports.routes import render_final
+    from app.services import reports
+
+    with current_app.test_request_context():
+        return reports.finalise(doctor, report, render=render_final)

@@ -19,7 +19,7 @@ from app.models.care_prompts import PromptDismissal
 from app.services import consultations, followups, reports
 from tests import factories
 from tests.integration.caseload_helpers import episode
-from tests.integration.test_care_helpers import client_for, make_screening, post
+from tests.integration.test_care_helpers import client_for, finalise_report, make_screening, post
 
 
 def row_order(page: str) -> list[str]:
@@ -241,7 +241,7 @@ def test_treat_to_target_prompts_are_dismissed_with_a_reason_and_come_back_with_
 
 def test_report_and_patient_history_use_the_same_definitions(app, doctor):
     patient, consultation = episode(doctor, "Rita Responder", [(10, 20), (0, 8)], diagnosed_weeks_ago=10)
-    report = reports.finalise(doctor, reports.create(doctor, consultation))
+    report = finalise_report(doctor, reports.create(doctor, consultation))
     content = reports.content(report)
     assert content["outcome"].responded and not content["outcome"].remitted
     page = client_for(app, doctor).get(f"/reports/{report.id}").get_data(as_text=True)

@@ -31,6 +31,7 @@ from app.services import chat, consent, consultations, diagnoses, mailer, media_
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration import test_screening_samples as samples
+from tests.integration.test_care_helpers import finalise_report
 from tests.integration.test_screening_web import form_data
 
 pytestmark = pytest.mark.slow
@@ -106,7 +107,7 @@ def world(app) -> World:
         outcome="confirmed", severity="moderate", plan="psychotherapy", plan_details="CBT weekly",
         followup_interval_days=14, notes="Doctor's private impression of Olivia."))
     report = reports.create(doctor, consultation, comments="Improving slowly.")
-    reports.finalise(doctor, report)
+    finalise_report(doctor, report)
     reports.create(doctor, consultation, comments="An unfinished draft.")  # never exported
 
     # Another patient of the same doctor: must come through the deletion untouched.

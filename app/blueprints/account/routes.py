@@ -37,6 +37,9 @@ def index():
 
 
 def _report_pdf(report: Report) -> bytes:
+    frozen = reports.frozen_pdf(report)  # a final report as it was finalised
+    if frozen is not None:
+        return frozen
     html = render_template("reports/report_pdf.html", **reports.content(report))
     return reports.render_pdf(html, base_url=request.url_root)
 

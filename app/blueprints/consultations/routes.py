@@ -222,9 +222,12 @@ def chat_of(consultation_id: int) -> Consultation:
     return consultation
 
 
-def _chat_fragment(consultation: Consultation, status: int = 200):
-    return render_template("partials/care_chat_log.html", consultation=consultation,
-                           messages=chat.messages(consultation)), status
+def _chat_update(consultation: Consultation):
+    """The messages after the last one the page shows (`after`), to append to its log."""
+    after = parse_id(request.values.get("after")) or 0
+    new = chat.messages(consultation, after_id=after)
+    return render_template("partials/care_chat_update.html", consultation=consultation, messages=new,
+                           last_id=new[-1].id if new else after)
 
 
 @bp.get("/consultations/<int:consultation_id>/messages")
@@ -234,7 +237,7 @@ def messages(consultation_id: int):
     if not is_htmx():
         return redirect(url_for("consultations.detail", consultation_id=consultation.id))
     consultations.record_reads(current_user, [consultation], "chat")
-    return _chat_fragment(consultation)
+    return _chat_update(consultation)
 
 
 @bp.post("/consultations/<int:consultation_id>/messages/read")
@@ -264,7 +267,7 @@ def post_message(consultation_id: int):
         fail(error)
     if is_htmx():
         consultations.record_reads(current_user, [consultation], "chat")
-        return _chat_fragment(consultation)
+        return _chat_update(consultation)
     return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#chat")
 
 

@@ -50,7 +50,10 @@ def show(report_id: int):
     report = load_report(report_id)
     audit_view(report.consultation, f"report:{report.id}")
     form = ReportForm(comments=report.comments)
-    return render_template("reports/report.html", form=form, **reports.content(report))
+    amendment = reports.amended_by(report)
+    visible_amendment = amendment if amendment and reports.get_for_user(current_user, amendment.id) else None
+    return render_template("reports/report.html", form=form, frozen_page=reports.frozen_page(report),
+                           amended_by=visible_amendment, **reports.content(report))
 
 
 @bp.post("/reports/<int:report_id>")
@@ -68,13 +71,33 @@ def update(report_id: int):
     return redirect(url_for("reports.show", report_id=report.id))
 
 
+def render_final(report: Report) -> tuple[str, bytes]:
+    """The page and the PDF of a report being finalised: rendered once, kept from then on."""
+    content = reports.content(report)
+    pdf = reports.render_pdf(render_template("reports/report_pdf.html", **content), base_url=request.url_root)
+    return render_template("reports/_body.html", **content), pdf
+
+
 @bp.post("/reports/<int:report_id>/finalise")
 @role_required(Role.DOCTOR)
 def finalise(report_id: int):
     report = _editable(load_report(report_id))
-    reports.finalise(current_user, report)
+    reports.finalise(current_user, report, render=render_final)
     flash("Report finalised; the patient can now read it.", "success")
     return redirect(url_for("reports.show", report_id=report.id))
+
+
+@bp.post("/reports/<int:report_id>/amend")
+@role_required(Role.DOCTOR)
+def amend(report_id: int):
+    report = _editable(load_report(report_id))
+    try:
+        amendment = reports.amend(current_user, report)
+    except CareError as error:
+        fail(error)
+    flash(f"Version {amendment.version} drafted; the final version {report.version} stays as it was.",
+          "success")
+    return redirect(url_for("reports.show", report_id=amendment.id))
 
 
 @bp.get("/reports/<int:report_id>.pdf")
@@ -82,8 +105,9 @@ def finalise(report_id: int):
 def pdf(report_id: int):
     report = load_report(report_id)
     audit_view(report.consultation, f"report:{report.id}:pdf")
-    html = render_template("reports/report_pdf.html", **reports.content(report))
-    response = make_response(reports.render_pdf(html, base_url=request.url_root))
+    pdf = reports.frozen_pdf(report) or reports.render_pdf(
+        render_template("reports/report_pdf.html", **reports.content(report)), base_url=request.url_root)
+    response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     state = "draft-" if report.status is ReportStatus.DRAFT else ""
     response.headers["Content-Disposition"] = f'attachment; filename="moodlens-report-{state}{report.id}.pdf"'
