@@ -86,12 +86,14 @@ def _limits_storage_uri(redis_url: str) -> str:
 def register_blueprints(app: Flask) -> None:
     from app.blueprints.account import bp as account_bp
     from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.consultations import bp as consultations_bp
     from app.blueprints.home import bp as home_bp
     from app.blueprints.navigation import register as register_navigation
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
+    from app.blueprints.tokens import bp as tokens_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -100,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultations_bp)  # /doctors, /consultations/..., /notifications
     app.register_blueprint(reports_bp)  # /reports/..., /patient/history
     app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
+    app.register_blueprint(api_bp)  # /api/v1/reports/...
+    app.register_blueprint(tokens_bp)  # /account/api-tokens, /admin/integrations
     register_navigation(app)
 
 
@@ -110,10 +114,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    from app.blueprints import bearer
     from app.security import headers, sessions
 
     headers.register(app)
     sessions.register(app)
+    bearer.register(app)  # after the session rules: a bearer request has no session
 
 
 def register_cli(app: Flask) -> None:

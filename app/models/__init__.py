@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from app.models.api_token import ApiToken, TokenKind, TokenScope
 from app.models.audit import AuditEvent
 from app.models.care import (
     ChatMessage,
@@ -16,6 +17,9 @@ from app.models.screening import Screening, ScreeningFrame, ScreeningKind, Scree
 from app.models.user import ConsentRecord, DoctorProfile, PatientProfile, Role, User, VerificationStatus
 
 __all__ = [
+    "ApiToken",
+    "TokenKind",
+    "TokenScope",
     "AuditEvent",
     "ChatMessage",
     "Consultation",

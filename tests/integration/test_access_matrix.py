@@ -68,6 +68,9 @@ GET_EXPECTED = {
     "reports.patient_history":                    "LOGIN  200    200    403    403    403    403",
     "account.index":                              "LOGIN  200    200    403    403    403    403",
     "account.deleted":                            "REDIR  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
+    "api.report":                                 "401    200    404    404    404    200    404",
+    "tokens.personal":                            "LOGIN  403    403    200    200    200    403",
+    "tokens.integrations":                        "LOGIN  403    403    403    403    403    200",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin
@@ -108,6 +111,10 @@ POST_EXPECTED = {
     "reports.finalise":                           "LOGIN  403    403    404    404    FLOW   403",
     "account.export":                             "LOGIN  FLOW   FLOW   403    403    403    403",
     "account.delete":                             "LOGIN  400    400    403    403    403    403",
+    "tokens.personal":                            "LOGIN  403    403    FLOW   FLOW   FLOW   403",
+    "tokens.revoke_personal":                     "LOGIN  403    403    FLOW   FLOW   FLOW   403",
+    "tokens.integrations":                        "LOGIN  403    403    403    403    403    FLOW",
+    "tokens.revoke_integration":                  "LOGIN  403    403    403    403    403    FLOW",
 }
 
 MEDIA_VARIANTS = ("photo", "crop", "gradcam")
