@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.consultations import bp as consultations_bp
+    from app.blueprints.fhir import bp as fhir_bp
     from app.blueprints.home import bp as home_bp
     from app.blueprints.navigation import register as register_navigation
     from app.blueprints.reports import bp as reports_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)  # /reports/..., /patient/history
     app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
     app.register_blueprint(api_bp)  # /api/v1/reports/...
+    app.register_blueprint(fhir_bp)  # /fhir/..., /consultations/<id>/fhir-bundle.json
     app.register_blueprint(tokens_bp)  # /account/api-tokens, /admin/integrations
     register_navigation(app)
 

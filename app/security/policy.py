@@ -100,3 +100,18 @@ def report_visible_to(user, report) -> bool:
     if user.is_authenticated and user.role is Role.PATIENT:
         return consultation.patient_id == user.id and report.status is ReportStatus.FINAL
     return doctor_treats(user, consultation)
+
+
+def patient_shared_with(user, patient_id: int) -> bool:
+    """A verified doctor treating (accepted, or closed after accepting) a consultation of the patient."""
+    if not can_see_patients(user):
+        return False
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.care import Consultation
+
+    return db.session.scalar(select(Consultation.id).where(
+        Consultation.patient_id == patient_id, Consultation.doctor_id == user.id,
+        Consultation.accepted_at.is_not(None),
+        Consultation.status.in_(_accepted_statuses())).limit(1)) is not None
