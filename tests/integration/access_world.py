@@ -42,8 +42,8 @@ class World:
             "user_id": self.users["unverified_doctor"].id,
             "name": DEFAULT_PLUGIN,
             "job_id": "no-such-job",
-            "token_id": 1,
-            "patient_id": self.users["owner"].id,  # only role-denied requests reach it; the token tests own the rest
+            "token_id": 1,  # only role-denied requests reach it; the token tests own the rest
+            "patient_id": self.users["owner"].id,
         }[argument]
 
 

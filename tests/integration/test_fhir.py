@@ -49,7 +49,8 @@ def test_everything_pulled_with_an_integration_token_validates_and_maps_the_reco
     document = response.get_json(force=True)
     assert document["type"] == "searchset"
     found = validate_bundle(document)
-    assert sorted(found) == ["Condition", "DiagnosticReport", "Observation", "Patient", "QuestionnaireResponse"]
+    assert sorted(found) == ["Condition", "DiagnosticReport", "Observation", "Patient",
+                             "QuestionnaireResponse"]
     assert found["Patient"][0]["id"] == str(owner.id)
 
     answers = found["QuestionnaireResponse"][0]
