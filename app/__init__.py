@@ -94,6 +94,8 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.navigation import register as register_navigation
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
+    from app.blueprints.sso import bp as sso_bp
+    from app.blueprints.sso import client as sso_client
     from app.blueprints.tokens import bp as tokens_bp
 
     app.register_blueprint(home_bp)
@@ -105,6 +107,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
     app.register_blueprint(api_bp)  # /api/v1/reports/...
     app.register_blueprint(fhir_bp)  # /fhir/..., /consultations/<id>/fhir-bundle.json
+    app.register_blueprint(sso_bp)  # /sso/...: hospital sign-in, when OIDC_ISSUER is set
+    sso_client.register(app)
     app.register_blueprint(tokens_bp)  # /account/api-tokens, /admin/integrations
     register_navigation(app)
 

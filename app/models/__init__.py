@@ -14,6 +14,7 @@ from app.models.care import (
 )
 from app.models.plugin_setting import PluginSetting
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
+from app.models.sso import SsoLink
 from app.models.user import ConsentRecord, DoctorProfile, PatientProfile, Role, User, VerificationStatus
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "PluginSetting",
     "Role",
     "Screening",
+    "SsoLink",
     "ScreeningFrame",
     "ScreeningKind",
     "ScreeningStatus",

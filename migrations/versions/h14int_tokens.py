@@ -1,4 +1,4 @@
-"""api tokens: bearer credentials for the JSON API and FHIR, stored hashed
+"""api tokens (bearer credentials for the JSON API and FHIR, stored hashed) and SSO identity links
 
 Revision ID: h14int_tokens
 Revises: 0003_care
@@ -41,8 +41,26 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_principal_id'), ['principal_id'], unique=False)
 
+    op.create_table('sso_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('issuer', sa.String(length=255), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sso_links_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sso_links')),
+    sa.UniqueConstraint('issuer', 'subject', name='uq_sso_links_issuer_subject'),
+    sqlite_autoincrement=True
+    )
+    with op.batch_alter_table('sso_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sso_links_user_id'), ['user_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('sso_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sso_links_user_id'))
+    op.drop_table('sso_links')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_principal_id'))
     op.drop_table('api_tokens')

@@ -75,6 +75,9 @@ GET_EXPECTED = {
     "fhir.everything":                            "401    404    404    404    404    200    404",
     "fhir.questionnaire_responses":               "401    400    400    400    400    400    400",
     "fhir.consultation_bundle":                   "LOGIN  403    403    404    404    200    403",
+    "sso.login":                                  "404    404    404    404    404    404    404",
+    "sso.callback":                               "404    404    404    404    404    404    404",
+    "sso.signed_out":                             "404    404    404    404    404    404    404",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin

@@ -11,6 +11,7 @@ from app.blueprints.auth.forms import (
     MfaCodeForm,
     PatientRegistrationForm,
 )
+from app.blueprints.sso import routes as sso_routes
 from app.extensions import limiter
 from app.security import mfa, sessions
 from app.services import accounts
@@ -60,9 +61,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    after_sso = sso_routes.logout_redirect()  # before the session ends: it holds the ID token
     logout_user()
     flash("You have been logged out.", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(after_sso or url_for("auth.login"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
