@@ -15,6 +15,7 @@ and must still verify afterwards.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -340,6 +341,8 @@ def build_export(patient: User, render_report_pdf: Callable[[Report], bytes] | N
     (the caller owns templates); without it the reports are in data.json only."""
     if patient.role is not Role.PATIENT:
         raise PrivacyError("Only patients can download their data here.", 403)
+    if render_report_pdf is not None:  # the FHIR bundle attaches the same PDFs: render each once
+        render_report_pdf = functools.cache(render_report_pdf)
     generated_at = utcnow()
     archive = _Archive()
     try:

@@ -100,6 +100,15 @@ provider.use(async (ctx, next) => {
     ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false }));
     return undefined;
   }
+  if (details.prompt.name === 'consent') {
+    // Pre-approved, as above; native (loopback) clients are asked every time, so answer here too.
+    const grant = details.grantId ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+    grant.addOIDCScope('openid email profile');
+    const consent = { grantId: await grant.save() };
+    ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, { consent }, { mergeWithLastSubmission: true }));
+    return undefined;
+  }
   ctx.type = 'html';
   ctx.body = loginPage(details.uid);
   return undefined;
