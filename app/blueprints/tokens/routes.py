@@ -48,12 +48,17 @@ def revoke_personal(token_id: int):
     return _revoke(token_id, "tokens.personal")
 
 
+def _integration_form(**kwargs) -> IntegrationForm:
+    form = IntegrationForm(**kwargs)
+    form.doctor_id.choices = [SelectChoice(profile.user_id, f"{profile.full_name} ({profile.user.email})")
+                              for profile in directory.list_doctors()]
+    return form
+
+
 @bp.route("/admin/integrations", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def integrations():
-    form = IntegrationForm()
-    form.doctor_id.choices = [SelectChoice(profile.user_id, f"{profile.full_name} ({profile.user.email})")
-                              for profile in directory.list_doctors()]
+    form = _integration_form()
     issued = None
     status = 200
     if form.validate_on_submit():
@@ -63,6 +68,8 @@ def integrations():
         except api_tokens.TokenError as error:
             form.doctor_id.errors.append(error.message)
             status = error.status
+        else:
+            form = _integration_form(formdata=None)
     elif form.is_submitted():
         status = 400
     return _shown_once("tokens/integrations.html", status, form=form, issued=issued,
