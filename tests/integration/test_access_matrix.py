@@ -71,7 +71,6 @@ GET_EXPECTED = {
     "api.report":                                 "401    200    404    404    404    200    404",
     "tokens.personal":                            "LOGIN  403    403    200    200    200    403",
     "tokens.integrations":                        "LOGIN  403    403    403    403    403    200",
-    "fhir.base":                                  "404    404    404    404    404    404    404",
     "fhir.everything":                            "401    404    404    404    404    200    404",
     "fhir.questionnaire_responses":               "401    400    400    400    400    400    400",
     "fhir.consultation_bundle":                   "LOGIN  403    403    404    404    200    403",

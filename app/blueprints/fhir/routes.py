@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, render_template, request
 from flask_login import current_user
 
 from app.blueprints.bearer import api_scope, note_patient
@@ -32,7 +32,8 @@ def _outcome(status: int, code: str, text: str) -> Response:
 
 
 def _base_url() -> str:
-    return url_for("fhir.base", _external=True).rstrip("/")
+    """Where entries' fullUrls start: this server's FHIR base, as the request reached it."""
+    return request.url_root.rstrip("/") + "/fhir"
 
 
 def _report_pdf(report: Report) -> bytes:
@@ -44,12 +45,6 @@ def _reader():
     if not current_user.is_authenticated:
         return _outcome(401, "login", "Send a bearer token with the fhir:read scope.")
     return None
-
-
-@bp.get("/fhir/")
-def base():
-    """The FHIR base URL (entries' fullUrls start here); no resource lives at it."""
-    return _outcome(404, "not-found", "Use Patient/<id>/$everything or QuestionnaireResponse?patient=<id>.")
 
 
 @bp.get("/fhir/Patient/<int:patient_id>/$everything")
