@@ -200,6 +200,21 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     METRICS_ALLOW_CIDRS = _env_list("METRICS_ALLOW_CIDRS") or ["127.0.0.1/32", "::1/128"]
 
+    # Single sign-on for clinicians with the hospital's OpenID Connect provider (off without an issuer).
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your hospital")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "roles")
+    OIDC_DOCTOR_VALUES = _env_list("OIDC_DOCTOR_VALUES") or ["doctor"]
+    OIDC_ADMIN_VALUES = _env_list("OIDC_ADMIN_VALUES") or ["admin"]
+    # ID-token `amr` values (RFC 8176) or `acr` values that mean the provider did multi-factor sign-in.
+    OIDC_MFA_AMR_VALUES = _env_list("OIDC_MFA_AMR_VALUES") or ["mfa", "otp", "hwk", "sms"]
+    OIDC_MFA_ACR_VALUES = _env_list("OIDC_MFA_ACR_VALUES") or []
+    OIDC_CLOCK_SKEW_SECONDS = _env_int("OIDC_CLOCK_SKEW_SECONDS", 60)
+    OIDC_TIMEOUT_SECONDS = _env_int("OIDC_TIMEOUT_SECONDS", 5)
+
 
 class DevelopmentConfig(Config):
     pass

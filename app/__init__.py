@@ -135,15 +135,20 @@ def _limits_storage_uri(redis_url: str) -> str:
 def register_blueprints(app: Flask) -> None:
     from app.blueprints.account import bp as account_bp
     from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.caseload import bp as caseload_bp
     from app.blueprints.consultations import bp as consultations_bp
     from app.blueprints.converters import register as register_converters
+    from app.blueprints.fhir import bp as fhir_bp
     from app.blueprints.home import bp as home_bp
     from app.blueprints.navigation import register as register_navigation
     from app.blueprints.ops import bp as ops_bp
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
+    from app.blueprints.sso import bp as sso_bp
+    from app.blueprints.sso import client as sso_client
+    from app.blueprints.tokens import bp as tokens_bp
 
     register_converters(app)  # before the first rule: bounded <int:...> ids everywhere
     app.register_blueprint(home_bp)
@@ -155,6 +160,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)  # /account: privacy page, data export, account deletion
     app.register_blueprint(caseload_bp)  # /doctor/caseload..., /consultations/<id>/prompts
     app.register_blueprint(ops_bp)  # /healthz, /readyz, /metrics for the operators' tools
+    app.register_blueprint(api_bp)  # /api/v1/reports/...
+    app.register_blueprint(fhir_bp)  # /fhir/..., /consultations/<id>/fhir-bundle.json
+    app.register_blueprint(sso_bp)  # /sso/...: hospital sign-in, when OIDC_ISSUER is set
+    sso_client.register(app)
+    app.register_blueprint(tokens_bp)  # /account/api-tokens, /admin/integrations
     register_navigation(app)
 
 
@@ -165,10 +175,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    from app.blueprints import bearer
     from app.security import headers, sessions
 
     headers.register(app)
     sessions.register(app)
+    bearer.register(app)  # after the session rules: a bearer request has no session
 
 
 def register_cli(app: Flask) -> None:

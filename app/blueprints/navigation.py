@@ -45,6 +45,7 @@ ENTRIES: list[NavEntry] = [
              badge=_unread_notifications),
     NavEntry("Privacy", "account.index", (Role.PATIENT,)),
     NavEntry("Admin", "admin.index", (Role.ADMIN,)),
+    NavEntry("API tokens", "tokens.personal", (Role.DOCTOR,)),
 ]
 
 

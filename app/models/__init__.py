@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from app.models.api_token import ApiToken, TokenKind, TokenScope
 from app.models.audit import AuditEvent
 from app.models.care import (
     ChatMessage,
@@ -14,9 +15,13 @@ from app.models.care import (
 from app.models.care_prompts import PromptDismissal
 from app.models.plugin_setting import PluginSetting
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
+from app.models.sso import SsoLink
 from app.models.user import ConsentRecord, DoctorProfile, PatientProfile, Role, User, VerificationStatus
 
 __all__ = [
+    "ApiToken",
+    "TokenKind",
+    "TokenScope",
     "AuditEvent",
     "ChatMessage",
     "Consultation",
@@ -33,6 +38,7 @@ __all__ = [
     "PromptDismissal",
     "Role",
     "Screening",
+    "SsoLink",
     "ScreeningFrame",
     "ScreeningKind",
     "ScreeningStatus",

@@ -132,3 +132,19 @@ def report_visible_to(user, report) -> bool:
     if user.is_authenticated and user.role is Role.PATIENT:
         return consultation.patient_id == user.id and report.status is ReportStatus.FINAL
     return report.author_id == user.id and doctor_keeps_record(user, consultation)
+
+
+def patient_shared_with(user, patient_id: int) -> bool:
+    """A verified doctor treating the patient now (an accepted, open consultation): what an
+    integration token acting for that doctor may pull about them."""
+    if not can_see_patients(user):
+        return False
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.care import Consultation, ConsultationStatus
+
+    return db.session.scalar(select(Consultation.id).where(
+        Consultation.patient_id == patient_id, Consultation.doctor_id == user.id,
+        Consultation.accepted_at.is_not(None),
+        Consultation.status == ConsultationStatus.ACCEPTED).limit(1)) is not None

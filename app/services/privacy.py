@@ -15,6 +15,7 @@ and must still verify afterwards.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -48,7 +49,7 @@ from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
 from app.security.passwords import verify_password
-from app.services import mailer, media_store, mfa, notifications
+from app.services import fhir_records, mailer, media_store, mfa, notifications
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +336,11 @@ media/screening-<number>/
 reports/report-<number>.pdf
   The reports your doctor finalised, as PDF.
 
+fhir-bundle.json
+  The same record in FHIR R4 (a Bundle in JSON), the format hospital record systems read:
+  your PHQ-9 answers and scores, the facial-affect indicators, confirmed diagnoses and the
+  finalised reports (PDF included). Give it to a clinic that asks for your records.
+
 MoodLens stores these files encrypted; the copies here are not. Keep this archive somewhere
 safe, and delete it when you no longer need it.
 
@@ -347,6 +353,8 @@ def build_export(patient: User, render_report_pdf: Callable[[Report], bytes] | N
     (the caller owns templates); without it the reports are in data.json only."""
     if patient.role is not Role.PATIENT:
         raise PrivacyError("Only patients can download their data here.", 403)
+    if render_report_pdf is not None:  # the FHIR bundle attaches the same PDFs: render each once
+        render_report_pdf = functools.cache(render_report_pdf)
     generated_at = utcnow()
     archive = _Archive()
     try:
@@ -386,6 +394,8 @@ def build_export(patient: User, render_report_pdf: Callable[[Report], bytes] | N
             "activity": _activity(patient),
         }
         archive.add("data.json", json.dumps(document, indent=2, ensure_ascii=False).encode())
+        fhir_bundle = fhir_records.for_patient(patient, render_report_pdf)
+        archive.add("fhir-bundle.json", json.dumps(fhir_bundle, indent=2, ensure_ascii=False).encode())
         readme = README.format(generated_at=generated_at.strftime("%Y-%m-%d %H:%M"))
         archive.add("README.txt", readme.encode())
         file, size = archive.close()

@@ -43,6 +43,8 @@ class World:
             "name": DEFAULT_PLUGIN,
             "job_id": "no-such-job",
             "token": "not-a-valid-token",  # e-mailed links: a forged one must open nothing
+            "token_id": 1,  # only role-denied requests reach it; the token tests own the rest
+            "patient_id": self.users["owner"].id,
         }[argument]
 
 

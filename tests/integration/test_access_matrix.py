@@ -83,6 +83,15 @@ GET_EXPECTED = {
     "ops.healthz":                                "200    200    200    200    200    200    200",
     "ops.readyz":                                 "503    503    503    503    503    503    503",
     "ops.prometheus_metrics":                     "200    200    200    200    200    200    200",
+    "api.report":                                 "401    200    404    404    404    200    404",
+    "tokens.personal":                            "LOGIN  403    403    200    200    200    403",
+    "tokens.integrations":                        "LOGIN  403    403    403    403    403    200",
+    "fhir.everything":                            "401    404    404    404    404    200    404",
+    "fhir.questionnaire_responses":               "401    400    400    400    400    400    400",
+    "fhir.consultation_bundle":                   "LOGIN  403    403    404    404    200    403",
+    "sso.login":                                  "404    404    404    404    404    404    404",
+    "sso.callback":                               "404    404    404    404    404    404    404",
+    "sso.signed_out":                             "404    404    404    404    404    404    404",
 }
 
 #                                                 anon   owner  other  unverif unassig assigned admin
@@ -134,6 +143,10 @@ POST_EXPECTED = {
     "caseload.request_screening":                 "LOGIN  403    403    403    404    FLOW   403",
     "caseload.followup":                          "LOGIN  403    403    403    404    FLOW   403",
     "caseload.dismiss_prompt":                    "LOGIN  403    403    403    404    FLOW   403",
+    "tokens.personal":                            "LOGIN  403    403    FLOW   FLOW   FLOW   403",
+    "tokens.revoke_personal":                     "LOGIN  403    403    FLOW   FLOW   FLOW   403",
+    "tokens.integrations":                        "LOGIN  403    403    403    403    403    FLOW",
+    "tokens.revoke_integration":                  "LOGIN  403    403    403    403    403    FLOW",
 }
 
 MEDIA_VARIANTS = ("photo", "crop", "gradcam")

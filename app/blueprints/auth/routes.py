@@ -16,6 +16,7 @@ from app.blueprints.auth.forms import (
     NewPasswordForm,
     PatientRegistrationForm,
 )
+from app.blueprints.sso import routes as sso_routes
 from app.extensions import limiter
 from app.security import login_throttle, mfa, sessions
 from app.security.redirects import safe_next
@@ -79,11 +80,12 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    after_sso = sso_routes.logout_redirect()  # before the session ends: it holds the ID token
     sessions.end_current()
     logout_user()
     session.clear()
     flash("You have been logged out.", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(after_sso or url_for("auth.login"))
 
 
 @bp.route("/register", methods=["GET", "POST"])

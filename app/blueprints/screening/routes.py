@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.blueprints.bearer import api_scope, note_patient
 from app.blueprints.htmx import is_htmx
 from app.blueprints.screening import bp, presenters
 from app.blueprints.screening.forms import UNANSWERED, ScreeningForm
 from app.ml.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.models.api_token import TokenScope
 from app.models.screening import Screening
 from app.models.user import Role
 from app.security.media_crypto import MediaDecryptionError
@@ -274,10 +276,12 @@ def model_card(name: str):
 
 
 @bp.get("/api/v1/screenings/<int:screening_id>")
+@api_scope(TokenScope.SCREENINGS_READ)
 def api_detail(screening_id: int):
     if not current_user.is_authenticated:
         abort(401)
     screening = _screening_or_404(screening_id)
+    note_patient(screening.patient_id)
     response = jsonify(presenters.api_payload(screening))
     response.headers["Cache-Control"] = "no-store"
     return response
