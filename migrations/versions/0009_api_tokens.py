@@ -1,7 +1,7 @@
 """api tokens (bearer credentials for the JSON API and FHIR, stored hashed) and SSO identity links
 
-Revision ID: h14int_tokens
-Revises: 0003_care
+Revision ID: 0009_api_tokens
+Revises: 0008_frozen_reports
 Create Date: 2026-11-28 11:10:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'h14int_tokens'
-down_revision = '0003_care'
+revision = '0009_api_tokens'
+down_revision = '0008_frozen_reports'
 branch_labels = None
 depends_on = None
 
