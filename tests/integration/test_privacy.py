@@ -297,7 +297,7 @@ def test_deleting_the_account_purges_rows_and_media_and_keeps_the_audit_chain(ap
     found = reachable_rows(world.patient_id)
     assert set(found) >= PATIENT_TABLES, f"the world misses {PATIENT_TABLES - set(found)}"
     files = media_files_of(world.patient_id)
-    assert len(files) == 6  # photo and clip: upload, face crop and activation map each
+    assert len(files) == 8  # photo and clip: upload, face crop, activation map; the final report: page, PDF
     other_before = snapshot(world.other_id)
     audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     # Without an SMTP server, e-mails are .eml files: the patient's go too, nobody else's.

@@ -57,7 +57,7 @@ def test_production_config_adds_hsts_and_secure_cookies(app_factory):
     from config import ProductionConfig
 
     app = app_factory(HSTS=ProductionConfig.HSTS, SESSION_COOKIE_SECURE=True, ENV_NAME="production",
-                      MEDIA_ENCRYPTION_KEY="ab" * 32)
+                      MEDIA_ENCRYPTION_KEY="ab" * 32, AUDIT_HMAC_KEY="cd" * 32)
     response = app.test_client().get("/auth/login")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 

@@ -16,13 +16,13 @@ from config import ProductionConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-GOOD = {"SECRET_KEY": "s" * 64, "MEDIA_ENCRYPTION_KEY": "ab" * 32}
+GOOD = {"SECRET_KEY": "s" * 64, "MEDIA_ENCRYPTION_KEY": "ab" * 32, "AUDIT_HMAC_KEY": "cd" * 32}
 
 
 def production(tmp_path, **settings):
     attributes = {"INSTANCE_PATH": tmp_path / "instance", "REDIS_URL": "redis://127.0.0.1:1/0",
                   "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                  "SECRET_KEY": None, "MEDIA_ENCRYPTION_KEY": None, **settings}
+                  "SECRET_KEY": None, "MEDIA_ENCRYPTION_KEY": None, "AUDIT_HMAC_KEY": None, **settings}
     return type("Production", (ProductionConfig,), attributes)
 
 
@@ -49,15 +49,18 @@ def test_production_starts_with_its_secrets(tmp_path):
     assert app.config["ENV_NAME"] == "production"
 
 
-def test_a_feature_key_is_required_once_its_setting_exists(tmp_path):
-    assert "AUDIT_HMAC_KEY" not in {s.name for s in production_secrets.applicable(GOOD)}
+def test_the_audit_key_is_required_and_checked(tmp_path):
+    without = {name: value for name, value in GOOD.items() if name != "AUDIT_HMAC_KEY"}
     with pytest.raises(MissingSecretsError, match="AUDIT_HMAC_KEY is not set"):
-        create_app(production(tmp_path, **GOOD, AUDIT_HMAC_KEY=None))
+        create_app(production(tmp_path, **without))
+    with pytest.raises(MissingSecretsError, match="AUDIT_HMAC_KEY is not a valid key"):
+        create_app(production(tmp_path, **without, AUDIT_HMAC_KEY="short"))
 
 
 def flask(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"FLASK_APP", "SECRET_KEY", "MEDIA_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL"}}
+             if k not in {"FLASK_APP", "SECRET_KEY", "MEDIA_ENCRYPTION_KEY", "AUDIT_HMAC_KEY", "DATABASE_URL",
+                       "REDIS_URL"}}
     return subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, check=False, env={**clean, **env})
 
@@ -66,7 +69,7 @@ def test_keys_generate_works_in_production_and_its_output_is_accepted(tmp_path):
     done = flask("keys", "generate", MOODLENS_ENV="production", MOODLENS_INSTANCE_PATH=str(tmp_path))
     assert done.returncode == 0, done.stderr
     values = dict(line.split("=", 1) for line in done.stdout.splitlines() if not line.startswith("#"))
-    assert sorted(values) == ["MEDIA_ENCRYPTION_KEY", "SECRET_KEY"]
+    assert sorted(values) == ["AUDIT_HMAC_KEY", "MEDIA_ENCRYPTION_KEY", "SECRET_KEY"]
     production_secrets.require(values)  # raises if any is malformed
     again = flask("keys", "generate", MOODLENS_ENV="production", MOODLENS_INSTANCE_PATH=str(tmp_path))
     assert again.stdout != done.stdout  # fresh values each time
