@@ -307,7 +307,7 @@ def test_deleting_the_account_purges_rows_and_media_and_keeps_the_audit_chain(ap
     response = post_delete(world.client)
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/deleted")
     page = world.client.get("/account/deleted").get_data(as_text=True)
-    assert "Your account is deleted" in page and "2 screenings" in page and "6 stored files" in page
+    assert "Your account is deleted" in page and "2 screenings" in page and "8 stored files" in page
     assert "2 diagnosis records" in page and "what your doctors wrote about you" in page
     assert "/auth/login" in world.client.get("/account").headers["Location"]  # the session is over
     db.session.expire_all()
