@@ -165,13 +165,7 @@ def submit_screening(
         stage="Waiting for the analysis service",
         plugin_name=default_plugin_name(),
         consent_version=record.text_version,
-        phq9_answers=list(phq9.answers),
-        phq9_difficulty=phq9.difficulty,
-        phq9_total=phq9.total,
-        phq9_item9=phq9.answers[8],
-        phq9_band=phq9.band,
-        urgent=phq9.item9_positive,
-        share_with_care=share_with_care,
+        **_answers(phq9, share_with_care),
         media_path=path,
         media_type=media_type,
     )
@@ -200,6 +194,13 @@ def submit_screening(
     return screening
 
 
+def _answers(phq9: Phq9Result, share_with_care: bool) -> dict:
+    """The columns every screening takes from its PHQ-9 and the patient's sharing choice."""
+    return {"phq9_answers": list(phq9.answers), "phq9_difficulty": phq9.difficulty,
+            "phq9_total": phq9.total, "phq9_item9": phq9.answers[8], "phq9_band": phq9.band,
+            "urgent": phq9.item9_positive, "share_with_care": share_with_care}
+
+
 def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Result,
                                share_with_care: bool) -> Screening:
     now = utcnow()
@@ -211,13 +212,7 @@ def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Re
         progress=1.0,
         plugin_name="",  # no classifier was involved
         consent_version=consent_version,
-        phq9_answers=list(phq9.answers),
-        phq9_difficulty=phq9.difficulty,
-        phq9_total=phq9.total,
-        phq9_item9=phq9.answers[8],
-        phq9_band=phq9.band,
-        urgent=phq9.item9_positive,
-        share_with_care=share_with_care,
+        **_answers(phq9, share_with_care),
         started_at=now,
         finished_at=now,
     )
