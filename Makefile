@@ -54,8 +54,16 @@ $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt -c constraints.txt
 	touch $@
 
+# The `fer` package's pipeline, timed beside ours. torch's build brings triton, which MoodLens's
+# CPU benchmark never uses and which crashes on import on these machines: it is removed.
+.venv-fer/.installed: requirements-bench-fer.txt
+	$(PYTHON) -m venv .venv-fer
+	.venv-fer/bin/pip install --quiet -r requirements-bench-fer.txt
+	.venv-fer/bin/pip uninstall --quiet --yes triton
+	touch $@
+
 # Face-analysis and screening benchmarks (docs/benchmarks.md).
-bench: $(VENV)/.bench vendor
+bench: $(VENV)/.bench .venv-fer/.installed vendor
 	$(BIN)/flask ml convert
 	$(BIN)/python bench/bench_face_analysis.py
 	$(BIN)/python bench/bench_screening.py
@@ -64,4 +72,4 @@ bench-load: $(VENV)/.bench vendor
 	$(BIN)/python bench/load/run_load.py
 
 clean:
-	rm -rf $(VENV) node_modules app/static/vendor
+	rm -rf $(VENV) .venv-fer node_modules app/static/vendor

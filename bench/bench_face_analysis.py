@@ -1,12 +1,15 @@
-"""Face-analysis speed and memory: LiteRT (serving), Keras and the naive baseline, in one run.
+"""Face-analysis speed and memory: LiteRT (serving), Keras, the naive baseline and `fer`, in one run.
 
 Run:  .venv/bin/python bench/bench_face_analysis.py [--repeat 15] [--naive-clip-frames 30]
+          [--fer-python .venv-fer/bin/python]
 Prints a Markdown report (machine details first) for docs/benchmarks.md.
 
 - LiteRT: what a worker serves with (`ML_BACKEND=litert`): MTCNN stages and the classifier
   converted to float32 `.tflite` (done here first, into a temporary models folder).
 - Keras: the same pipeline with TensorFlow stages (`ML_BACKEND=keras`; the fallback).
 - Naive: `mtcnn.MTCNN().detect_faces` as shipped + `model.predict` per face.
+- fer: the `fer` package's own pipeline (PyTorch MTCNN + its emotion model) on the same JPEGs,
+  in its own interpreter (bench/fer_pipeline.py; `make bench` builds it).
 Clips: the easy drifting clip and the webcam-like one (bench/webcam_clip.py), every frame.
 Cold start and peak memory are measured in fresh subprocesses (one per runtime), as a
 worker would start.
@@ -130,10 +133,23 @@ def cold_start(backend: str, models: Path, photo: Path, clip: Path) -> str:
     )
 
 
+def fer_photos(fer_python: Path, photos: list[Path], repeat: int) -> dict:
+    """Median ms per photo through `fer`, or {} when its interpreter is not built."""
+    if not fer_python.exists():
+        return {}
+    out = subprocess.run(
+        [str(fer_python), str(ROOT / "bench" / "fer_pipeline.py"), "--repeat", str(repeat),
+         *map(str, photos)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--naive-clip-frames", type=int, default=30, help="frames timed for the naive clip")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--fer-python", type=Path, default=ROOT / ".venv-fer" / "bin" / "python")
     args = parser.parse_args()
 
     from app.ml import mtcnn_litert
@@ -155,7 +171,11 @@ def main() -> None:
         "photo 512×512 (decode→detect→crop→classify, 6 views)": jpeg(astronaut),
         "photo 1920×1080": jpeg(astronaut.resize((1080, 1080)).crop((0, 0, 1080, 1080)).resize((1920, 1080))),
     }
-    (scratch / "photo.jpg").write_bytes(next(iter(photos.values())))
+    photo_files = []
+    for index, photo in enumerate(photos.values()):
+        photo_files.append(scratch / f"photo{index}.jpg")
+        photo_files[-1].write_bytes(photo)
+    fer = fer_photos(args.fer_python, photo_files, args.repeat)
     easy = webcam_clip.easy_clip(scratch / "easy.webm")
     webcam = webcam_clip.webcam_clip(scratch / "webcam.webm")
 
@@ -171,19 +191,21 @@ def main() -> None:
     naive_detector = MTCNN()
     model = keras_plugin.keras_model()
     rows: list[tuple[str, ...]] = []
-    for name, photo in photos.items():
+    for (name, photo), photo_file in zip(photos.items(), photo_files, strict=True):
         cells = [
             f"{timed(lambda p=photo, r=r: analyse_photo(p, *r), args.repeat):.1f} ms"
             for r in runtimes.values()
         ]
         naive = timed(lambda p=photo: naive_photo(model, naive_detector, p), max(3, args.repeat // 3))
-        rows.append((name, *cells, f"{naive:.0f} ms"))
+        timing = fer.get(str(photo_file))
+        fer_cell = f"{timing['median_ms']:.1f} ms ({timing['faces']} face)" if timing else "not built"
+        rows.append((name, *cells, f"{naive:.0f} ms", fer_cell))
 
     face = np.asarray(astronaut.crop((170, 50, 280, 180)).resize((64, 64)))
     cells = [f"{timed(lambda p=p: p.predict_batch([face]), 200):.2f} ms" for p, _ in runtimes.values()]
     grey = ((np.asarray(Image.fromarray(face).convert("L"), np.float32) / 127.5) - 1)[None, ..., None]
     naive_face = timed(lambda: model.predict(grey, verbose=0), 20)
-    rows.append(("classify one face", *cells, f"{naive_face:.1f} ms (`model.predict`)"))
+    rows.append(("classify one face", *cells, f"{naive_face:.1f} ms (`model.predict`)", "–"))
 
     for name, clip in (
         ("clip 10 s, 30 fps, 640×480, every frame — easy (drifting)", easy),
@@ -211,19 +233,19 @@ def main() -> None:
             frames = args.naive_clip_frames
             seconds = (time.perf_counter() - t0) * 300 / frames
             naive = f"{seconds:.1f} s (on {frames} frames, ×{300 // frames})"
-        rows.append((name, *cells, naive))
+        rows.append((name, *cells, naive, "–"))
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
-    print("| benchmark | LiteRT (serving) | Keras | naive baseline |")
-    print("|---|---|---|---|")
+    print("| benchmark | LiteRT (serving) | Keras | naive baseline | `fer` package |")
+    print("|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
     print(f"- Conversion (`flask ml convert` work: 3 MTCNN stages + the classifier): {conversion_s:.1f} s")
     for backend in (LITERT, KERAS):
         print(f"- Cold start, {backend} (fresh process: imports, models, first photo): "
-              f"{cold_start(backend, models, scratch / 'photo.jpg', webcam)}")
+              f"{cold_start(backend, models, photo_files[0], webcam)}")
     print(f"- Peak RSS of this benchmark process (all three pipelines loaded): {peak_mb:.0f} MB")
     print(f"- load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print(json.dumps({"webcam_events_s": webcam_clip.WEBCAM_EVENTS}))

@@ -187,7 +187,7 @@ def analyse_photo(
     with timer.stage("total"):
         if isinstance(image, bytes):
             with timer.stage("decode"):
-                image = decode_image(image)
+                image = decode_image(image, long_side=detector.max_side)
         with timer.stage("detect"):
             detection = detector.detect(image)
         size = _crop_size(plugin)
