@@ -332,6 +332,26 @@ def face_box_xyxy(face: Face) -> np.ndarray:
     return np.array([x, y, x + w, y + h], np.float32)
 
 
+def _source(
+    image: Image.Image | np.ndarray, centre_x: float, centre_y: float, side: float
+) -> tuple[Image.Image, float, float]:
+    """The Pillow image a crop reads, and the crop's centre in it.
+
+    From a video frame only the pixels the rotated square can reach (its half-diagonal, plus
+    bilinear's neighbour) are copied into Pillow: converting whole frames cost more than the
+    crops themselves. Pixels outside the frame stay black either way, so the crop is identical.
+    """
+    if isinstance(image, Image.Image):
+        return image, centre_x, centre_y
+    reach = side * 0.71 + 2
+    height, width = image.shape[:2]
+    left, top = max(0, int(centre_x - reach)), max(0, int(centre_y - reach))
+    right, bottom = min(width, math.ceil(centre_x + reach)), min(height, math.ceil(centre_y + reach))
+    if right <= left or bottom <= top:
+        return Image.fromarray(image), centre_x, centre_y
+    return Image.fromarray(image[top:bottom, left:right]), centre_x - left, centre_y - top
+
+
 def aligned_crop(
     image: Image.Image | np.ndarray,
     box_xyxy: np.ndarray,
@@ -348,11 +368,11 @@ def aligned_crop(
     `zoom` and `shift` (fractions of the box side) make the jittered variants that the
     photo path averages over, since the classifier is sensitive to the exact crop.
     """
-    pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
     x1, y1, x2, y2 = (float(v) for v in box_xyxy)
     side = max(x2 - x1, y2 - y1) * (1 + 2 * margin) * zoom
     centre_x = (x1 + x2) / 2 + shift[0] * side
     centre_y = (y1 + y2) / 2 + shift[1] * side
+    pil, centre_x, centre_y = _source(image, centre_x, centre_y, side)
     angle = 0.0
     if eyes is not None:
         (lx, ly), (rx, ry) = sorted(eyes)

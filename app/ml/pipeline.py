@@ -262,8 +262,10 @@ class _ClipTracker:
                     pending.remove(index)
                     continue
                 self.box = face_box_xyxy(face)
+            # All frames pending (the usual case) need no fancy-indexed copy of the chunk.
+            batch = frames if len(pending) == len(frames) else frames[pending]
             scores, boxes, keypoints = self.detector.refine(
-                frames[pending], np.repeat(self.box[None], len(pending), axis=0)
+                batch, np.repeat(self.box[None], len(pending), axis=0)
             )
             still_pending = []
             for index, score, box, points in zip(pending, scores, boxes, keypoints, strict=True):
