@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
+from app.clinical.triage import is_urgent_screening
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, ScreeningShare, ShareSource
@@ -23,11 +24,6 @@ class CareError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def is_urgent_screening(screening) -> bool:
-    """Urgent: any thought of self-harm (PHQ-9 item 9 > 0) or a severe total (≥ 20)."""
-    return (screening.phq9_item9 or 0) > 0 or (screening.phq9_total or 0) >= 20
 
 
 def shareable_screenings(patient_id: int) -> list:

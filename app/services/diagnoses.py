@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.ml.phq9 import BANDS, BANDS_BY_KEY, band_for
+from app.clinical.phq9 import BANDS, BANDS_BY_KEY, band_for
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, Diagnosis, DiagnosisOutcome, TreatmentPlan
 from app.models.user import User

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clinical import outcomes
 from app.clinical.outcomes import WORSENING_POINTS
+from app.clinical.triage import is_crisis, is_urgent_screening
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import (
@@ -25,7 +26,7 @@ from app.models.care import (
 from app.models.screening import Screening, ScreeningStatus
 from app.security import audit
 from app.services import notifications
-from app.services.consultations import is_urgent_screening, notify_shared, shared_screenings
+from app.services.consultations import notify_shared, shared_screenings
 
 FACE_FOUND = ("one", "several")
 
@@ -34,7 +35,7 @@ FACE_FOUND = ("one", "several")
 
 def is_worsening(totals: Sequence[int], last_item9: int) -> bool:
     """PHQ-9 up by ≥ 5 points from the previous screening, or any thought of self-harm."""
-    if last_item9 > 0:
+    if is_crisis(last_item9):
         return True
     return len(totals) >= 2 and totals[-1] - totals[-2] >= WORSENING_POINTS
 
@@ -106,7 +107,7 @@ def auto_share_eligible(screening: Screening) -> bool:
     found no face waits for the patient to share it by hand."""
     if not screening.share_with_care:
         return False
-    if screening.phq9_item9 > 0:
+    if is_crisis(screening.phq9_item9):
         return True
     return screening.status is ScreeningStatus.DONE and (
         not screening.kind.has_media or screening.face_status in FACE_FOUND)

@@ -29,7 +29,7 @@ from typing import IO
 from sqlalchemy import delete, func, or_, select
 
 from app.extensions import db
-from app.ml.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
+from app.clinical.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
 from app.models._time import utcnow
 from app.models.audit import AuditEvent
 from app.models.care import (

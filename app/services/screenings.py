@@ -23,7 +23,7 @@ from app.extensions import db
 from app.jobs import periodic
 from app.jobs.queue import get_queue, get_redis, redis_available
 from app.ml import media
-from app.ml.phq9 import Phq9Error, Phq9Result, score_phq9
+from app.clinical.phq9 import Phq9Error, Phq9Result, score_phq9
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from app.models.user import Role, User

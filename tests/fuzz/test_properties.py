@@ -23,7 +23,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.ml import media
-from app.ml.phq9 import BANDS, PHQ9_ITEMS, Phq9Error, band_for, score_phq9
+from app.clinical.phq9 import BANDS, PHQ9_ITEMS, Phq9Error, band_for, score_phq9
 from app.models.screening import Screening
 from app.services import consent
 from tests import factories

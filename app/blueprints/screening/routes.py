@@ -9,7 +9,8 @@ from app.blueprints.bearer import api_scope, note_patient
 from app.blueprints.htmx import is_htmx
 from app.blueprints.screening import bp, presenters
 from app.blueprints.screening.forms import UNANSWERED, ScreeningForm
-from app.ml.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.clinical.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.clinical.triage import is_doctor_suggested
 from app.models.api_token import TokenScope
 from app.models.screening import Screening
 from app.models.user import Role
@@ -153,7 +154,7 @@ def _context(screening: Screening) -> dict:
         "facial": presenters.facial_view(screening),
         "cta_reasons": reasons,
         # PHQ-9 reasons are known at submission: that call to action sits at the top of the page.
-        "cta_phq9": screening.phq9_item9 > 0 or screening.phq9_total >= 10,
+        "cta_phq9": is_doctor_suggested(screening.phq9_total, screening.phq9_item9),
         "consultation_url": presenters.consultation_url(screening) if reasons else None,
         "crisis_resources": current_app.config["CRISIS_RESOURCES"],
         # Asking for the state renders the map on a doctor's first visit (see the service).
