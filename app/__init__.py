@@ -9,10 +9,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config, config_from_env
+from config import Config, check_environment, config_from_env
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
+    check_environment()  # before anything is created: a malformed variable stops the start
     config_class = config_class or config_from_env()
     app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)

@@ -10,7 +10,8 @@ from flask import current_app, url_for
 
 from app.extensions import db
 from app.models.user import User
-from app.services import accounts, mailer
+from app.services import accounts
+from app.storage import mailer
 
 _FOOTER = ("\nIf you did not ask for this, you can ignore this e-mail.\n"
            "For your privacy, MoodLens e-mails never contain medical details.\n")

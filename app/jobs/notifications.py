@@ -15,7 +15,8 @@ from app.extensions import db
 from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, Notification
-from app.services import mailer, notifications
+from app.services import notifications
+from app.storage import mailer
 
 log = logging.getLogger(__name__)
 UNSENT_AFTER = timedelta(minutes=5)   # the e-mail job should have run by then

@@ -26,7 +26,8 @@ class PeriodicJob:
 
 
 PERIODIC_JOBS = {
-    "screening-sweep": PeriodicJob("app.jobs.analysis.sweep_screenings", "SCREENING_SWEEP_SECONDS", 120),
+    "screening-sweep": PeriodicJob("app.jobs.analysis_queue.sweep_screenings", "SCREENING_SWEEP_SECONDS",
+                                   120),
     "care-sweep": PeriodicJob("app.jobs.notifications.care_sweep", "CARE_SWEEP_SECONDS", 300),
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from app.plugins.base import KERAS, ClassifierPlugin, PluginUnavailable
@@ -62,6 +63,13 @@ def _discover_entry_points() -> None:
             log.exception(
                 "Skipping classifier plugin %r from entry point %s", entry_point.name, entry_point.value
             )
+
+
+def allowed_plugins(config: Mapping) -> set[str] | None:
+    """The deployment's ALLOWED_PLUGINS as a set, None when it allows every plugin: the one
+    reading of that setting, for the admin page, the CLI, readiness and the workers."""
+    allowed = config.get("ALLOWED_PLUGINS")
+    return set(allowed) if allowed else None
 
 
 def available_plugins(allowed: set[str] | None = None) -> dict[str, type[ClassifierPlugin]]:
@@ -126,6 +134,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginUnavailable",
     "UnknownPlugin",
+    "allowed_plugins",
     "available_plugins",
     "describe_plugins",
     "forget_loaded_plugins",

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from app.clinical import outcomes
 from app.clinical.outcomes import Attention, Measurement, Outcome, Status
-from app.extensions import db
 from app.clinical.phq9 import band_for
+from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import (
     ChatMessage,

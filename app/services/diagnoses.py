@@ -10,8 +10,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
 from app.clinical.phq9 import BANDS, BANDS_BY_KEY, band_for
+from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, Diagnosis, DiagnosisOutcome, TreatmentPlan
 from app.models.user import User

@@ -261,3 +261,13 @@ def schedule_reminders(consultation: Consultation) -> None:
     except Exception:  # Redis down: the home pages still show due/overdue; only the mail is lost
         current_app.logger.warning("could not schedule follow-up reminders for consultation %s",
                                    consultation.id)
+
+
+def link_to_care(patient_id: int) -> None:
+    """Share what should be shared with the treating doctor now: at submission, and again when
+    the analysis finishes (a photo or clip is shared only once a face was found)."""
+    try:
+        link_new_screenings(patient_id)
+    except Exception:  # the screening is saved; the care pages link it again when opened
+        db.session.rollback()
+        current_app.logger.exception("could not link screenings of patient %s to their care", patient_id)

@@ -28,8 +28,8 @@ from typing import IO
 
 from sqlalchemy import delete, func, or_, select
 
-from app.extensions import db
 from app.clinical.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
+from app.extensions import db
 from app.models._time import utcnow
 from app.models.audit import AuditEvent
 from app.models.care import (
@@ -49,7 +49,8 @@ from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
 from app.security.passwords import verify_password
-from app.services import fhir_records, mailer, media_store, mfa, notifications
+from app.services import fhir_records, mfa, notifications
+from app.storage import mailer, media_store
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.clinical import outcomes
-from app.extensions import db
 from app.clinical.phq9 import BANDS_BY_KEY, band_for
+from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, Diagnosis, Report, ReportStatus
 from app.models.user import User
 from app.security import audit
 from app.security.policy import report_visible_to
-from app.services import caseload, media_store
+from app.services import caseload
 from app.services.consultations import CareError, shared_screenings
 from app.services.diagnoses import PLAN_LABELS, PLAN_PLAIN, severity_label
-from app.services.media_store import patient_media_folder
+from app.storage import media_store
+from app.storage.media_store import patient_media_folder
 
 COMMENTS_MAX = 5000
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
