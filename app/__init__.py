@@ -52,7 +52,7 @@ def configure_instance(app: Flask) -> None:
 def configure_proxies(app: Flask) -> None:
     """Trust X-Forwarded-For/-Proto from exactly TRUSTED_PROXIES reverse proxies (0: none), so the
     per-IP limits and the audit trail see the client, not the load balancer."""
-    hops = app.config.get("TRUSTED_PROXIES", 0)
+    hops = app.config["TRUSTED_PROXIES"]
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -313,7 +313,7 @@ def active_rows(doctor_id: int, search: str = "", now: datetime | None = None) -
     ids = base.with_only_columns(Consultation.id).scalar_subquery()
     measured, plans = _key_measurements(ids), _plans(ids)
     unread, requested = _unread(doctor_id, ids), _open_requests(ids)
-    grace = current_app.config.get("FOLLOWUP_GRACE_DAYS", 3)
+    grace = current_app.config["FOLLOWUP_GRACE_DAYS"]
     rows = []
     for consultation_id, patient_id, full_name, email in consultations:
         points = measured.get(consultation_id, [])

@@ -25,7 +25,6 @@ from app.models.care import (
 )
 from app.models.screening import Screening, ScreeningStatus
 from app.security import audit
-from app.services import notifications
 from app.services.consultations import notify_shared, shared_screenings
 
 FACE_FOUND = ("one", "several")
@@ -78,7 +77,7 @@ def next_followup(consultation: Consultation, now: datetime | None = None) -> Fo
         return None
     due = due_after(diagnosis.created_at, diagnosis.followup_interval_days,
                     (s.created_at for s in shared_screenings(consultation)))
-    grace = current_app.config.get("FOLLOWUP_GRACE_DAYS", 3)
+    grace = current_app.config["FOLLOWUP_GRACE_DAYS"]
     return FollowUp(consultation, due, state_at(due, now or utcnow(), grace))
 
 
@@ -208,7 +207,6 @@ def link_new_screenings(patient_id: int) -> int:
                 followed.append(consultation)
     if added:
         db.session.commit()
-        notifications.dispatch_pending()
     for consultation in dict.fromkeys(followed):
         schedule_reminders(consultation)  # the next follow-up now counts from this screening
     return added
@@ -251,7 +249,7 @@ def schedule_reminders(consultation: Consultation) -> None:
         return
     from app.jobs.queue import get_queue
 
-    grace = timedelta(days=current_app.config.get("FOLLOWUP_GRACE_DAYS", 3))
+    grace = timedelta(days=current_app.config["FOLLOWUP_GRACE_DAYS"])
     try:
         queue = get_queue()
         overdue_at = followup.due_at + grace + timedelta(minutes=1)

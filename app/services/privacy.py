@@ -507,7 +507,6 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
     except BaseException:
         db.session.rollback()
         raise
-    notifications.dispatch_pending()
     mailer.discard_local_mail_to(email)
     return DeletionSummary(user_id=user_id, media_files=_remove_media(user_id, media_paths), **counts)
 
