@@ -10,8 +10,8 @@ from sqlalchemy import JSON, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models._enum import enum_type
 from app.models._time import utcnow
-from app.models.user import _enum
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -45,9 +45,9 @@ class Screening(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[ScreeningKind] = mapped_column(_enum(ScreeningKind, "screening_kind"))
+    kind: Mapped[ScreeningKind] = mapped_column(enum_type(ScreeningKind, "screening_kind"))
     status: Mapped[ScreeningStatus] = mapped_column(
-        _enum(ScreeningStatus, "screening_status"), default=ScreeningStatus.PENDING, index=True
+        enum_type(ScreeningStatus, "screening_status"), default=ScreeningStatus.PENDING, index=True
     )
     failure_reason: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[float] = mapped_column(default=0.0)
