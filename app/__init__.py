@@ -22,6 +22,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     configure_proxies(app)
     register_observability(app)
     register_extensions(app)
+    register_plugins(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -131,6 +132,12 @@ def _limits_storage_uri(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url
+
+
+def register_plugins(app: Flask) -> None:
+    from app.plugins.registry import register_plugins as find_plugins
+
+    find_plugins(app)
 
 
 def register_blueprints(app: Flask) -> None:

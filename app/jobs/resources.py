@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.ml.backends import get_face_detector
-from app.plugins.registry import allowed_plugins, get_plugin
+from app.plugins.registry import deployment_plugins, get_plugin
 from app.services.plugin_settings import default_plugin_name
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def face_detector(config: Mapping):
 def classifier(config: Mapping, name: str):
     """The process-wide instance of plugin `name` served by this deployment's runtime, if the
     deployment allows it (ALLOWED_PLUGINS). Raises `UnknownPlugin` or `PluginUnavailable`."""
-    return get_plugin(name, config["ML_MODELS_DIR"], allowed_plugins(config), backend=config["ML_BACKEND"])
+    return get_plugin(name, config["ML_MODELS_DIR"], set(deployment_plugins()), backend=config["ML_BACKEND"])
 
 
 def preload(app: Flask) -> None:

@@ -7,7 +7,7 @@ shipped pretrained default: a newly trained or installed model waits for an admi
 model card and switch it on. Making a model whose test accuracy is low (or unknown) the default
 asks for an explicit confirmation that names its numbers.
 
-Everything is read per call, so a change applies to the very next screening in every web and
+Switches are read per call, so a change applies to the very next screening in every web and
 worker process without a restart (loaded models stay cached in the registry).
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.plugin_setting import PluginSetting
-from app.plugins.registry import DEFAULT_PLUGIN, allowed_plugins, available_plugins
+from app.plugins.registry import DEFAULT_PLUGIN, deployment_plugins
 from app.security import audit
 
 
@@ -120,7 +120,7 @@ def _choose_default(usable: list[str], settings: dict[str, PluginSetting]) -> st
 def list_plugins() -> list[PluginStatus]:
     """Every plugin that exists in this deployment, with availability, switch and default."""
     settings = _settings()
-    classes = available_plugins(allowed_plugins(current_app.config))
+    classes = deployment_plugins()
     statuses = [_status(name, cls, settings.get(name)) for name, cls in classes.items()]
     default = _choose_default([status.name for status in statuses if status.usable], settings)
     for status in statuses:
@@ -133,7 +133,7 @@ def default_plugin_name() -> str:
     so the screening fails with the reason the patient can read rather than the submission."""
     settings = _settings()
     models_dir = current_app.config["ML_MODELS_DIR"]
-    usable = [name for name, plugin_class in available_plugins(allowed_plugins(current_app.config)).items()
+    usable = [name for name, plugin_class in deployment_plugins().items()
               if _enabled(name, settings.get(name)) and plugin_class(models_dir).available()]
     return _choose_default(usable, settings) or DEFAULT_PLUGIN
 
@@ -230,7 +230,7 @@ def set_default(name: str, actor_id: int | None = None, confirmed: bool = False)
 
 def confusion_matrix_file(name: str):
     """The confusion-matrix PNG the trainer or evaluator left beside the weights, if any."""
-    classes = available_plugins(allowed_plugins(current_app.config))
+    classes = deployment_plugins()
     if name not in classes:
         return None
     folder = classes[name](current_app.config["ML_MODELS_DIR"]).weights_dir()

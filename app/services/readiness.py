@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.jobs.queue import get_queue
-from app.plugins.registry import allowed_plugins, available_plugins
+from app.plugins.registry import deployment_plugins
 from app.services.plugin_settings import default_plugin_name
 from app.services.queue_health import STALE_AFTER
 
@@ -96,7 +96,7 @@ def _default_plugin(database_ok: bool) -> Check:
     if not database_ok:
         return Check("plugin", False, "unknown: database unreachable")
     name = default_plugin_name()
-    plugin_class = available_plugins(allowed_plugins(current_app.config)).get(name)
+    plugin_class = deployment_plugins().get(name)
     if plugin_class is None or not plugin_class(current_app.config["ML_MODELS_DIR"]).available():
         return Check("plugin", False, f"default plugin {name} unavailable")
     return Check("plugin", True, f"default plugin {name} available")
