@@ -1,4 +1,8 @@
-"""`flask ml ...`: train, evaluate and try the classifiers. Thin glue over app.ml / app.plugins."""
+"""`flask ml ...`: train, evaluate and try the classifiers. Thin glue over app.ml / app.plugins.
+
+Each command imports its ML modules inside itself, deliberately: they load TensorFlow (or
+matplotlib), and every other `flask` command must start without them.
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from app.clinical import outcomes
 from app.clinical.outcomes import WORSENING_POINTS
 from app.clinical.triage import is_crisis, is_urgent_screening
 from app.extensions import db
+from app.jobs.queue import get_queue
 from app.models._time import utcnow
 from app.models.care import (
     Consultation,
@@ -247,8 +248,6 @@ def schedule_reminders(consultation: Consultation) -> None:
     followup = next_followup(consultation)
     if followup is None:
         return
-    from app.jobs.queue import get_queue
-
     grace = timedelta(days=current_app.config["FOLLOWUP_GRACE_DAYS"])
     try:
         queue = get_queue()
