@@ -30,6 +30,7 @@ from sqlalchemy import delete, func, or_, select
 
 from app.clinical.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
 from app.extensions import db
+from app.ml.media import VIDEO_EXTENSIONS
 from app.models._time import utcnow
 from app.models.audit import AuditEvent
 from app.models.care import (
@@ -57,8 +58,6 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = "moodlens-export/1"
 # Exports up to this size are built in memory; larger ones spill to an unlinked temporary file.
 EXPORT_SPOOL_BYTES = 32 * 1024 * 1024
-VIDEO_EXTENSIONS = {"video/webm": ".webm", "video/mp4": ".mp4", "video/ogg": ".ogv",
-                    "video/x-msvideo": ".avi"}
 
 
 class PrivacyError(Exception):
