@@ -21,8 +21,8 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.jobs.resources import classifier, face_detector
+from app.ml import pipeline
 from app.ml.media import MediaError
-from app.ml.pipeline import analyse_clip, analyse_photo
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
 from app.plugins.registry import PluginUnavailable, UnknownPlugin
@@ -148,10 +148,10 @@ def _run(screening: Screening, progress: _Progress) -> str:
     data = media_store.load(screening.media_path)
     if screening.kind is ScreeningKind.PHOTO:
         progress(0.1, "Finding your face", force=True)
-        analysis = analyse_photo(data, plugin, detector)
+        analysis = pipeline.analyse_photo(data, plugin, detector)
         frames: list[ScreeningFrame] = []
     else:
-        analysis = analyse_clip(
+        analysis = pipeline.analyse_clip(
             data,
             plugin,
             detector,
