@@ -48,6 +48,7 @@ test: setup-dev
 
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Load benchmark (not part of `make test`): PostgreSQL and Redis on 127.0.0.1 (see README).
 $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt

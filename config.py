@@ -1,7 +1,10 @@
 """Configuration from the environment (12-factor).
 
 Nothing here may fail at import time: a missing secret is reported by `create_app`, not by
-Python while importing this module. Every variable is listed in the README's table.
+Python while importing this module, and so is a malformed variable (`MAX_CONTENT_LENGTH=abc`):
+it is noted here and `create_app` refuses to start with one message naming each such variable
+and the form it expects. Every default is declared here, once; the code reads `config[NAME]`.
+Every variable is listed in the README's table.
 """
 
 from __future__ import annotations
@@ -11,6 +14,24 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 
+# "NAME=value: expected form" for each variable that could not be read (see ConfigError).
+_malformed: list[str] = []
+
+
+class ConfigError(RuntimeError):
+    """The environment holds variables MoodLens cannot read; the message names each one."""
+
+
+def environment_errors() -> list[str]:
+    return list(_malformed)
+
+
+def check_environment() -> None:
+    """Raise one ConfigError naming every malformed variable (called by `create_app`)."""
+    if _malformed:
+        raise ConfigError("MoodLens cannot start: fix these environment variables:\n  "
+                          + "\n  ".join(_malformed))
+
 
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -19,9 +40,23 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default, kind, expected: str):
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return kind(value.strip())
+    except ValueError:
+        _malformed.append(f"{name}={value!r}: expected {expected}")
+        return default
+
+
+def _env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number, e.g. 57671680")
+
+
+def _env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a decimal number, e.g. 0.6")
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -96,7 +131,7 @@ class Config:
     ALLOWED_PLUGINS = _env_list("ALLOWED_PLUGINS")
     # A classifier whose test accuracy is below this (or unknown) becomes the default only after
     # the admin confirms, seeing its numbers (FER2013: humans ≈ 0.65, the shipped model 0.66).
-    PLUGIN_DEFAULT_MIN_ACCURACY = float(os.environ.get("PLUGIN_DEFAULT_MIN_ACCURACY") or 0.6)
+    PLUGIN_DEFAULT_MIN_ACCURACY = _env_float("PLUGIN_DEFAULT_MIN_ACCURACY", 0.6)
     # Runtime that serves detection and classification: "litert" (converted copies made by
     # `flask ml convert`; no TensorFlow in the worker) or "keras". Missing or stale copies
     # fall back to Keras with a logged reason.

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config, config_from_env
+from config import Config, check_environment, config_from_env
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
+    check_environment()  # before anything is created: a malformed variable stops the start
     config_class = config_class or config_from_env()
     app = Flask(__name__, instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)
@@ -21,6 +22,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     configure_proxies(app)
     register_observability(app)
     register_extensions(app)
+    register_plugins(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -51,7 +53,7 @@ def configure_instance(app: Flask) -> None:
 def configure_proxies(app: Flask) -> None:
     """Trust X-Forwarded-For/-Proto from exactly TRUSTED_PROXIES reverse proxies (0: none), so the
     per-IP limits and the audit trail see the client, not the load balancer."""
-    hops = app.config.get("TRUSTED_PROXIES", 0)
+    hops = app.config["TRUSTED_PROXIES"]
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -130,6 +132,12 @@ def _limits_storage_uri(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url
+
+
+def register_plugins(app: Flask) -> None:
+    from app.plugins.registry import register_plugins as find_plugins
+
+    find_plugins(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -36,8 +36,8 @@ from app import create_app, embedded_redis  # noqa: E402
 from app.blueprints.caseload.forms import FilterForm  # noqa: E402
 from app.clinical import outcomes  # noqa: E402
 from app.clinical.outcomes import Measurement  # noqa: E402
+from app.clinical.phq9 import band_for  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.ml.phq9 import band_for  # noqa: E402
 from app.models._time import utcnow  # noqa: E402
 from app.models.care import (  # noqa: E402
     ChatMessage,

@@ -19,6 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 mkdir -p test-artifacts
+# The import contracts of pyproject.toml (docs/architecture.md) first: a broken layer fails CI.
+.venv/bin/lint-imports || exit 1
 # shellcheck disable=SC2086  # PYTEST_ARGS is a list of words on purpose
 .venv/bin/python -m pytest ${PYTEST_ARGS:-}
 status=$?

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from app.clinical.triage import is_crisis
+
 REMISSION_BELOW = 5
 WORSENING_POINTS = 5
 NO_RESPONSE_AFTER_WEEKS = 10
@@ -132,7 +134,7 @@ class Outcome:
 
     @property
     def item9(self) -> bool:
-        return self.latest is not None and self.latest.item9 > 0
+        return self.latest is not None and is_crisis(self.latest.item9)
 
     @property
     def followed_up(self) -> bool:

@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
     from app.commands.keys import keys_cli
     from app.commands.ml import ml_cli
     from app.commands.plugins import plugins_cli
+    from app.commands.screenings import screenings_cli
     from app.commands.serve import serve_command
     from app.commands.users import users_cli
     from app.commands.worker import ping_worker_command, worker_command
@@ -24,3 +25,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(ml_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(screenings_cli)

@@ -1,4 +1,8 @@
-"""`flask ml ...`: train, evaluate and try the classifiers. Thin glue over app.ml / app.plugins."""
+"""`flask ml ...`: train, evaluate and try the classifiers. Thin glue over app.ml / app.plugins.
+
+Each command imports its ML modules inside itself, deliberately: they load TensorFlow (or
+matplotlib), and every other `flask` command must start without them.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.plugins.registry import allowed_plugins
+
 ml_cli = AppGroup("ml", help="Face-analysis models: train, evaluate, predict.")
 
 
 def _settings() -> tuple[Path, int, set[str] | None]:
     config = current_app.config
     models_dir = Path(config.get("ML_MODELS_DIR") or Path(current_app.root_path).parent / "ml_models")
-    allowed = config.get("ALLOWED_PLUGINS")
-    return models_dir, int(config.get("FACE_MAX_SIDE", 640)), set(allowed) if allowed is not None else None
+    return models_dir, int(config["FACE_MAX_SIDE"]), allowed_plugins(config)
 
 
 def _plugin_class(name: str, allowed: set[str] | None):
@@ -175,7 +180,7 @@ def predict_command(path, plugin_name, as_json) -> None:
     name = plugin_name or DEFAULT_PLUGIN
     _plugin_class(name, allowed)
     try:
-        plugin = classifier(config, name, allowed)
+        plugin = classifier(config, name)
         detector = face_detector(config)
         data = path.read_bytes()
         kind = sniff_media_kind(data)

@@ -1,24 +1,25 @@
-"""`flask screenings requeue` (registered on the screening blueprint's CLI group)."""
+"""`flask screenings ...`: the analysis queue, for operators."""
 
 from __future__ import annotations
 
 import click
 import redis
-from flask.cli import with_appcontext
+from flask.cli import AppGroup
+
+from app.jobs.analysis_queue import requeue_waiting
+
+screenings_cli = AppGroup("screenings", help="Operate the screening analysis queue.")
 
 
-@click.command("requeue")
+@screenings_cli.command("requeue")
 @click.option(
     "--stale-seconds",
     type=int,
     default=None,
     help="Treat running screenings without progress for this long as lost (default: config).",
 )
-@with_appcontext
 def requeue_command(stale_seconds: int | None) -> None:
     """Enqueue pending screenings and recover those whose worker was lost."""
-    from app.services.screenings import requeue_waiting
-
     try:
         counts = requeue_waiting(stale_seconds)
     except redis.RedisError as error:

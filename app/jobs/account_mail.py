@@ -6,20 +6,15 @@ say nothing about screenings or care: only that the address has (or is asked for
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
 from app.extensions import db
 from app.models.user import User
-from app.services import accounts, mailer
+from app.services import accounts, links
+from app.storage import mailer
 
 _FOOTER = ("\nIf you did not ask for this, you can ignore this e-mail.\n"
            "For your privacy, MoodLens e-mails never contain medical details.\n")
-
-
-def _link(endpoint: str, **values) -> str:
-    base = current_app.config.get("MAIL_LINK_BASE_URL", "http://localhost:5000").rstrip("/")
-    with current_app.test_request_context():
-        return base + url_for(endpoint, **values)
 
 
 def send_confirmation(user_id: int) -> str | None:
@@ -27,7 +22,7 @@ def send_confirmation(user_id: int) -> str | None:
     if user is None or user.email_verified_at is not None:
         return None
     hours = current_app.config["EMAIL_VERIFY_HOURS"]
-    link = _link("auth.confirm_email", token=accounts.confirmation_token(user))
+    link = links.external_url_for("auth.confirm_email", token=accounts.confirmation_token(user))
     body = (f"Hello,\n\nPlease confirm that this is your e-mail address for MoodLens:\n\n{link}\n\n"
             f"The link works for {hours} hours. After that, log in and ask for a new one." + _FOOTER)
     return mailer.send_mail(user.email, "MoodLens: confirm your e-mail address", body)
@@ -37,7 +32,7 @@ def send_registration_notice(user_id: int) -> str | None:
     user = db.session.get(User, user_id)
     if user is None:
         return None
-    login, forgot = _link("auth.login"), _link("auth.forgot_password")
+    login, forgot = links.external_url_for("auth.login"), links.external_url_for("auth.forgot_password")
     body = ("Hello,\n\nSomeone just tried to create a MoodLens account with this e-mail address, "
             "which already has one. No new account was made and nothing changed.\n\n"
             f"If it was you, log in here: {login}\n"
@@ -50,7 +45,7 @@ def send_password_reset(email: str) -> str | None:
     if user is None or not user.active:
         return None  # the request answered the same; there is simply no one to write to
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-    link = _link("auth.reset_password", token=accounts.password_reset_token(user))
+    link = links.external_url_for("auth.reset_password", token=accounts.password_reset_token(user))
     body = (f"Hello,\n\nYou asked to choose a new MoodLens password. Use this link within {minutes} "
             f"minutes; it works once:\n\n{link}\n\n"
             "Choosing a new password logs you out on every device. If you use a second factor, "

@@ -16,7 +16,11 @@ from flask import current_app
 from PIL import Image
 
 from app.extensions import db
+from app.jobs.resources import classifier
+from app.ml.gradcam import gradcam_heatmap, overlay_png, supports_gradcam
 from app.models.screening import Screening, ScreeningStatus
+from app.plugins.registry import PluginUnavailable, UnknownPlugin
+from app.storage import media_store
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +31,6 @@ GONE = "deleted"
 
 def render_activation_map(screening_id: int) -> str:
     """Render and store the screening's Grad-CAM overlay; returns DONE, UNAVAILABLE or GONE."""
-    from app.jobs.resources import classifier
-    from app.ml.gradcam import gradcam_heatmap, overlay_png, supports_gradcam
-    from app.plugins.registry import PluginUnavailable, UnknownPlugin
-    from app.services import media_store
-
     screening = db.session.get(Screening, screening_id)
     if screening is None:
         return GONE

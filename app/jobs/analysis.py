@@ -1,9 +1,11 @@
-"""The screening analysis job, and the sweep that keeps no screening waiting forever.
+"""The screening analysis job, and how a screening is marked failed.
 
 `analyse_screening` runs in the non-forking worker inside a fresh app context. It uses the
 plugin recorded on the screening at submission, writes progress to the row (the page polls
 it) at least once a second, and ends with `done`, or `failed` with a reason the patient can
 read. Bad media is a `failed` status, never an exception: the worker keeps running.
+Enqueueing it and the sweep that keeps no screening waiting forever live beside it, in
+app/jobs/analysis_queue.py (which imports this module, never the reverse).
 """
 
 from __future__ import annotations
@@ -14,14 +16,20 @@ import time
 import redis
 from flask import current_app
 from rq import get_current_job
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
 
 from app.extensions import db
+from app.jobs.resources import classifier, face_detector
+from app.ml import pipeline
 from app.ml.media import MediaError
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
+from app.plugins.registry import PluginUnavailable, UnknownPlugin
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
+from app.services.followups import link_to_care
+from app.storage import media_store
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +83,12 @@ def analyse_screening(screening_id: int) -> str:
     try:
         result = _run(screening, progress)
     except MediaError as error:
-        _fail(screening, error.message)
+        mark_failed(screening, error.message)
         return "failed"
     except MediaDecryptionError:
         log.exception("screening %s: media could not be decrypted", screening_id)
-        _fail(screening, "The recording could not be read back from storage. Please take a new screening.")
+        mark_failed(screening,
+                    "The recording could not be read back from storage. Please take a new screening.")
         return "failed"
     except Exception as error:
         db.session.rollback()
@@ -96,19 +105,19 @@ def analyse_screening(screening_id: int) -> str:
         else:
             reason = (
                 "The analysis took too long."
-                if type(error).__name__ == "JobTimeoutException"
+                if isinstance(error, JobTimeoutException)
                 else "The analysis failed because of an error on our side."
             )
-            _fail(screening, reason + " You can retry it.")
+            mark_failed(screening, reason + " You can retry it.")
         raise
     if result == "done":
-        from app.services.screenings import link_to_care
-
         link_to_care(screening.patient_id)  # a photo or clip joins the patient's care once a face is found
     return result
 
 
-def _fail(screening: Screening, reason: str) -> None:
+def mark_failed(screening: Screening, reason: str) -> None:
+    """The one way a screening's analysis ends in failure (the job's errors, the sweep's lost
+    jobs): anything uncommitted is dropped, the reason is shown to the patient and audited."""
     db.session.rollback()
     screening = db.session.get(Screening, screening.id)
     screening.status = ScreeningStatus.FAILED
@@ -125,16 +134,10 @@ def _fail(screening: Screening, reason: str) -> None:
 
 
 def _run(screening: Screening, progress: _Progress) -> str:
-    from app.jobs.resources import classifier, face_detector
-    from app.ml.pipeline import analyse_clip, analyse_photo
-    from app.plugins.registry import PluginUnavailable, UnknownPlugin
-    from app.services import media_store
-
     config = current_app.config
     progress(0.02, "Loading the face models", force=True)
-    allowed = set(config["ALLOWED_PLUGINS"]) if config.get("ALLOWED_PLUGINS") else None
     try:
-        plugin = classifier(config, screening.plugin_name, allowed)
+        plugin = classifier(config, screening.plugin_name)
     except (UnknownPlugin, PluginUnavailable) as error:
         raise MediaError(
             f"The classifier {screening.plugin_name!r} chosen for this screening is not available "
@@ -145,10 +148,10 @@ def _run(screening: Screening, progress: _Progress) -> str:
     data = media_store.load(screening.media_path)
     if screening.kind is ScreeningKind.PHOTO:
         progress(0.1, "Finding your face", force=True)
-        analysis = analyse_photo(data, plugin, detector)
+        analysis = pipeline.analyse_photo(data, plugin, detector)
         frames: list[ScreeningFrame] = []
     else:
-        analysis = analyse_clip(
+        analysis = pipeline.analyse_clip(
             data,
             plugin,
             detector,
@@ -213,15 +216,3 @@ def _run(screening: Screening, progress: _Progress) -> str:
     media_store.delete(raw)  # after the commit: a failed commit must not lose the upload
     return "done"
 
-
-# --- the sweep ----------------------------------------------------------------------------
-
-
-def sweep_screenings() -> dict[str, int]:
-    """Enqueue pending screenings and recover lost jobs, then schedule the next sweep."""
-    from app.jobs import periodic
-    from app.services.screenings import requeue_waiting
-
-    counts = requeue_waiting()
-    periodic.reschedule("screening-sweep")
-    return counts

@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, Notification
-from app.services import mailer, notifications
+from app.services import links, notifications
+from app.services.followups import active_consultations, next_followup
+from app.storage import mailer
 
 log = logging.getLogger(__name__)
 UNSENT_AFTER = timedelta(minutes=5)   # the e-mail job should have run by then
@@ -48,21 +50,17 @@ def notify_unread_message(message_id: int) -> str | None:
         else consultation.doctor_id
     # One notice per consultation per unread streak: keyed on the first unread message.
     return _notify_and_mail(recipient, "message.unread", "You have a new message",
-                            f"/consultations/{consultation.id}",
+                            links.consultation_path(consultation.id),
                             dedupe_key=f"unread:{consultation.id}:{_first_unread_id(message)}")
 
 
 def _first_unread_id(message: ChatMessage) -> int:
-    from sqlalchemy import func, select
-
     return db.session.scalar(select(func.min(ChatMessage.id)).where(
         ChatMessage.consultation_id == message.consultation_id,
         ChatMessage.sender_id == message.sender_id, ChatMessage.read_at.is_(None))) or message.id
 
 
 def followup_reminder(consultation_id: int, stage: str, due_iso: str) -> str | None:
-    from app.services.followups import next_followup
-
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         return None
@@ -73,7 +71,7 @@ def followup_reminder(consultation_id: int, stage: str, due_iso: str) -> str | N
         return None
     text = "Your follow-up screening is overdue" if stage == "overdue" \
         else "Your follow-up screening is due"
-    return _notify_and_mail(consultation.patient_id, f"followup.{stage}", text, "/patient",
+    return _notify_and_mail(consultation.patient_id, f"followup.{stage}", text, links.patient_home_path(),
                             dedupe_key=f"followup:{consultation_id}:{due_iso}:{stage}")
 
 
@@ -81,8 +79,6 @@ def care_sweep() -> dict:
     """Periodic safety net, run by the worker's RQ scheduler: follow-ups that fell due or overdue
     while their scheduled reminder was lost (Redis wiped), and e-mails never queued (Redis down).
     Idempotent: reminders share their dedupe keys with `followup_reminder`."""
-    from app.services.followups import active_consultations, next_followup
-
     reminders = mails = 0
     for consultation in active_consultations():
         followup = next_followup(consultation)

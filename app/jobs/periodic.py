@@ -15,6 +15,8 @@ from datetime import timedelta
 import redis
 from flask import current_app
 
+from app.jobs.queue import get_queue, get_redis
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +28,8 @@ class PeriodicJob:
 
 
 PERIODIC_JOBS = {
-    "screening-sweep": PeriodicJob("app.jobs.analysis.sweep_screenings", "SCREENING_SWEEP_SECONDS", 120),
+    "screening-sweep": PeriodicJob("app.jobs.analysis_queue.sweep_screenings", "SCREENING_SWEEP_SECONDS",
+                                   120),
     "care-sweep": PeriodicJob("app.jobs.notifications.care_sweep", "CARE_SWEEP_SECONDS", 300),
 }
 
@@ -37,8 +40,6 @@ def lease_key(name: str) -> str:
 
 def ensure_scheduled(name: str) -> bool:
     """Schedule the next run of `name` unless one is scheduled already; False if not scheduled."""
-    from app.jobs.queue import get_queue, get_redis
-
     job = PERIODIC_JOBS[name]
     interval = int(current_app.config[job.interval_setting])
     if interval <= 0:
@@ -56,7 +57,6 @@ def ensure_scheduled(name: str) -> bool:
 
 def reschedule(name: str) -> None:
     """Called by a periodic job as it ends: release its lease and schedule the next run."""
-    from app.jobs.queue import get_redis
 
     try:
         get_redis().delete(lease_key(name))

@@ -13,34 +13,30 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.ml.backends import get_face_detector
+from app.plugins.registry import deployment_plugins, get_plugin
+from app.services.plugin_settings import default_plugin_name
+
 log = logging.getLogger(__name__)
 
 
 def face_detector(config: Mapping):
     """The process-wide face detector for this deployment's settings."""
-    from app.ml.backends import get_face_detector
-
     return get_face_detector(
-        int(config.get("FACE_MAX_SIDE", 640)),
-        config.get("ML_BACKEND", "litert"),
+        int(config["FACE_MAX_SIDE"]),
+        config["ML_BACKEND"],
         Path(config["ML_MODELS_DIR"]).resolve(),
     )
 
 
-def classifier(config: Mapping, name: str, allowed: set[str] | None = None):
-    """The process-wide instance of plugin `name` served by this deployment's runtime.
-
-    Raises `UnknownPlugin` or `PluginUnavailable`.
-    """
-    from app.plugins.registry import get_plugin
-
-    return get_plugin(name, config["ML_MODELS_DIR"], allowed, backend=config.get("ML_BACKEND", "litert"))
+def classifier(config: Mapping, name: str):
+    """The process-wide instance of plugin `name` served by this deployment's runtime, if the
+    deployment allows it (ALLOWED_PLUGINS). Raises `UnknownPlugin` or `PluginUnavailable`."""
+    return get_plugin(name, config["ML_MODELS_DIR"], set(deployment_plugins()), backend=config["ML_BACKEND"])
 
 
 def preload(app: Flask) -> None:
     """Load the face detector and the default classifier so the first job is not a cold start."""
-    from app.services.plugin_settings import default_plugin_name
-
     with app.app_context():
         face_detector(app.config)
         name = default_plugin_name()

@@ -33,12 +33,12 @@ def get_face_detector(
     without current ones the Keras detector serves instead and the reason is logged.
     """
     if check_backend(backend) == LITERT:
-        from app.ml import mtcnn_litert
+        from app.ml import mtcnn_litert  # deferred: a Keras-only deployment never loads LiteRT
 
         reason = "no models folder given" if models_dir is None else mtcnn_litert.stale_reason(models_dir)
         if reason is None:
             return mtcnn_litert.LiteRTFaceDetector(models_dir, max_side=max_side)
         log.warning("face detector served by Keras instead of LiteRT: %s", reason)
-    from app.ml.mtcnn_keras import KerasFaceDetector
+    from app.ml.mtcnn_keras import KerasFaceDetector  # deferred: the mtcnn package loads TensorFlow
 
     return KerasFaceDetector(max_side=max_side)

@@ -74,8 +74,12 @@ class NoVideoFrames(MediaError):
 
 
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
-# EBML (webm/mkv), Ogg; ISO-BMFF (mp4/mov) is recognised by its `ftyp` box below.
-_VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"OggS")
+# The video containers we accept, in one place: EBML (webm/mkv) and Ogg by their first four
+# bytes, ISO-BMFF (mp4/mov) by its `ftyp` box at byte 4, AVI as a RIFF file of form "AVI ".
+_VIDEO_MAGIC = {b"\x1a\x45\xdf\xa3": "video/webm", b"OggS": "video/ogg"}
+# The file extension each container's MIME type gets when a patient downloads their data.
+VIDEO_EXTENSIONS = {"video/webm": ".webm", "video/mp4": ".mp4", "video/ogg": ".ogv",
+                    "video/x-msvideo": ".avi"}
 
 
 def sniff_media_kind(data: bytes) -> str | None:
@@ -83,12 +87,20 @@ def sniff_media_kind(data: bytes) -> str | None:
     head = data[:16]
     if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "image"
-    if (
-        head.startswith(_VIDEO_MAGIC)
-        or head[4:8] == b"ftyp"
-        or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
-    ):
+    if video_type(head) is not None:
         return "video"
+    return None
+
+
+def video_type(data: bytes) -> str | None:
+    """The MIME type of a video container, from its magic numbers; None if not a video."""
+    head = data[:16]
+    if head[:4] in _VIDEO_MAGIC:
+        return _VIDEO_MAGIC[head[:4]]
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video/x-msvideo"
     return None
 
 
@@ -261,3 +273,34 @@ def _frame_time(frame: av.VideoFrame, stream: av.video.stream.VideoStream, index
         return float(frame.pts * frame.time_base)
     rate = float(stream.average_rate or stream.guessed_rate or 30)
     return index / rate
+
+
+def probe_clip(data: bytes, max_seconds: float, max_frame_pixels: int) -> None:
+    """Cheap checks at upload: a video stream, not obviously too long, first frame decodes.
+
+    Packets are only demuxed (not decoded), so this costs milliseconds; the worker decodes
+    every frame and catches what this cannot see (webm from Chromium has no duration).
+    """
+    try:
+        with open_video(data, max_frame_pixels) as container:
+            if not container.streams.video:
+                raise NoVideoFrames()
+            stream = container.streams.video[0]
+            first = last = None
+            for packet in container.demux(stream):
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                seconds = float(packet.pts * packet.time_base)
+                first = seconds if first is None else min(first, seconds)
+                last = seconds if last is None else max(last, seconds)
+                if last - first > max_seconds + 0.5:
+                    raise ClipTooLong(
+                        f"This clip is longer than {max_seconds:g} seconds. Please record a shorter clip."
+                    )
+    except MediaError:
+        raise
+    except (av.FFmpegError, OSError, ValueError, IndexError) as exc:
+        raise NotAVideo("This recording is damaged. Please record the clip again.") from exc
+    # One decoded frame proves the codec works (decode_clip raises MediaError otherwise); one
+    # thread and FFmpeg's max_pixels keep a lying clip from ballooning the web process.
+    next(decode_clip(data, max_seconds=max_seconds, max_frame_pixels=max_frame_pixels, threads=1), None)

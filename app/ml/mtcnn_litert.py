@@ -55,7 +55,7 @@ def stale_reason(models_dir: str | Path) -> str | None:
 
 def convert_stages(models_dir: str | Path) -> list[Path]:
     """Convert the three Keras stages to float32 LiteRT files (imports TensorFlow)."""
-    from app.ml.mtcnn_keras import STAGE_INPUTS, stage_networks
+    from app.ml.mtcnn_keras import STAGE_INPUTS, stage_networks  # deferred: loads TensorFlow
 
     sources = weights_files()
     folder = cache_dir(models_dir)

@@ -15,8 +15,9 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models._enum import enum_type
 from app.models._time import utcnow
-from app.models.user import User, _enum
+from app.models.user import User
 
 
 class TokenKind(enum.StrEnum):
@@ -43,7 +44,7 @@ class ApiToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[TokenKind] = mapped_column(_enum(TokenKind, "token_kind"))
+    kind: Mapped[TokenKind] = mapped_column(enum_type(TokenKind, "token_kind"))
     # The first characters of the secret, shown in lists and used to find the row.
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))

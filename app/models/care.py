@@ -11,18 +11,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models._enum import enum_type
 from app.models._time import utcnow
 from app.models.user import User
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Plain strings with a CHECK constraint, as in app/models/user.py: portable everywhere.
-    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=24,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class ConsultationStatus(enum.StrEnum):
@@ -66,7 +61,7 @@ class Consultation(db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     doctor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[ConsultationStatus] = mapped_column(
-        _enum(ConsultationStatus, "consultation_status"), default=ConsultationStatus.REQUESTED)
+        enum_type(ConsultationStatus, "consultation_status", length=24), default=ConsultationStatus.REQUESTED)
     urgent: Mapped[bool] = mapped_column(default=False)
     message: Mapped[str] = mapped_column(Text, default="")
     decline_reason: Mapped[str | None] = mapped_column(Text)
@@ -109,7 +104,7 @@ class ScreeningShare(db.Model):
                                                  index=True)
     screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id", ondelete="CASCADE"),
                                               index=True)
-    source: Mapped[ShareSource] = mapped_column(_enum(ShareSource, "share_source"))
+    source: Mapped[ShareSource] = mapped_column(enum_type(ShareSource, "share_source", length=24))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
@@ -163,12 +158,13 @@ class Diagnosis(db.Model):
     version: Mapped[int]
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    outcome: Mapped[DiagnosisOutcome] = mapped_column(_enum(DiagnosisOutcome, "diagnosis_outcome"))
+    outcome: Mapped[DiagnosisOutcome] = mapped_column(
+        enum_type(DiagnosisOutcome, "diagnosis_outcome", length=24))
     band_from_phq9: Mapped[str | None] = mapped_column(String(32))  # what the screening said
     severity: Mapped[str | None] = mapped_column(String(32))        # what the doctor decided
     override_reason: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str] = mapped_column(Text, default="")
-    plan: Mapped[TreatmentPlan | None] = mapped_column(_enum(TreatmentPlan, "treatment_plan"))
+    plan: Mapped[TreatmentPlan | None] = mapped_column(enum_type(TreatmentPlan, "treatment_plan", length=24))
     plan_details: Mapped[str] = mapped_column(Text, default="")
     followup_interval_days: Mapped[int | None]
 
@@ -190,7 +186,7 @@ class Report(db.Model):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"),
                                                  index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "report_status"),
+    status: Mapped[ReportStatus] = mapped_column(enum_type(ReportStatus, "report_status", length=24),
                                                  default=ReportStatus.DRAFT)
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]

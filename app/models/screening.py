@@ -10,8 +10,8 @@ from sqlalchemy import JSON, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models._enum import enum_type
 from app.models._time import utcnow
-from app.models.user import _enum
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -45,9 +45,9 @@ class Screening(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[ScreeningKind] = mapped_column(_enum(ScreeningKind, "screening_kind"))
+    kind: Mapped[ScreeningKind] = mapped_column(enum_type(ScreeningKind, "screening_kind"))
     status: Mapped[ScreeningStatus] = mapped_column(
-        _enum(ScreeningStatus, "screening_status"), default=ScreeningStatus.PENDING, index=True
+        enum_type(ScreeningStatus, "screening_status"), default=ScreeningStatus.PENDING, index=True
     )
     failure_reason: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[float] = mapped_column(default=0.0)
@@ -63,13 +63,14 @@ class Screening(db.Model):
     finished_at: Mapped[datetime | None]
     consent_version: Mapped[str] = mapped_column(String(32))
 
-    # PHQ-9, scored at submission (app.ml.phq9).
+    # PHQ-9, scored at submission (app.clinical.phq9).
     phq9_answers: Mapped[list[int]] = mapped_column(JSON)
     phq9_difficulty: Mapped[int | None]
     phq9_total: Mapped[int]
     phq9_item9: Mapped[int]
     phq9_band: Mapped[str] = mapped_column(String(32))
-    # Item 9 > 0: shown to doctors first, whatever the facial analysis says.
+    # The crisis rule (item 9 > 0, app.clinical.triage), stored so doctors' lists can show it first
+    # whatever the facial analysis says; the name predates the three named rules.
     urgent: Mapped[bool] = mapped_column(default=False, index=True)
     # The patient's choice, at submission, for their treating doctor(s): off keeps it private.
     share_with_care: Mapped[bool] = mapped_column(default=True, server_default=true())
@@ -97,10 +98,6 @@ class Screening(db.Model):
         passive_deletes=True,
         order_by="ScreeningFrame.index",
     )
-
-    @property
-    def item9_positive(self) -> bool:
-        return self.phq9_item9 > 0
 
     def __repr__(self) -> str:
         return f"<Screening {self.id} {self.kind} {self.status}>"

@@ -7,10 +7,11 @@ import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models._enum import enum_type
 from app.models._time import utcnow
 
 
@@ -27,11 +28,6 @@ class VerificationStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored as plain strings with a CHECK constraint: portable across SQLite and PostgreSQL.
-    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=16,
-                values_callable=lambda members: [m.value for m in members])
-
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
@@ -40,7 +36,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -134,7 +130,7 @@ class DoctorProfile(db.Model):
     languages: Mapped[str] = mapped_column(String(200), default="")  # comma-separated, e.g. "en,fr"
     accepting_patients: Mapped[bool] = mapped_column(default=True)
     verification_status: Mapped[VerificationStatus] = mapped_column(
-        _enum(VerificationStatus, "verification_status"), default=VerificationStatus.PENDING)
+        enum_type(VerificationStatus, "verification_status"), default=VerificationStatus.PENDING)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     verified_at: Mapped[datetime | None]
     rejection_reason: Mapped[str | None] = mapped_column(Text)

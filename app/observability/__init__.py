@@ -17,7 +17,7 @@ def register(app: Flask) -> None:
     from app.observability import logs
 
     if not app.testing:  # under pytest, pytest owns logging
-        logs.configure(app.config.get("LOG_FORMAT", "json"), app.config.get("LOG_LEVEL", "INFO"))
+        logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:  # prometheus_client writes its value files there from the first metric on
         Path(directory).mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,10 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+
+from flask import Flask, current_app
 
 from app.plugins.base import KERAS, ClassifierPlugin, PluginUnavailable
 from app.plugins.builtin import BUILTIN_PLUGINS, DEFAULT_PLUGIN
@@ -46,8 +49,7 @@ for _builtin in BUILTIN_PLUGINS:
 
 
 def _discover_entry_points() -> None:
-    # Read on every call: a package installed after start-up shows up without a restart,
-    # and a broken third-party plugin is logged and skipped instead of breaking the app.
+    # A broken third-party plugin is logged and skipped instead of breaking the app.
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry_point.name in _registered:
             continue
@@ -64,8 +66,28 @@ def _discover_entry_points() -> None:
             )
 
 
+def allowed_plugins(config: Mapping) -> set[str] | None:
+    """The deployment's ALLOWED_PLUGINS as a set, None when it allows every plugin: the one
+    reading of that setting, for the admin page, the CLI, readiness and the workers."""
+    allowed = config.get("ALLOWED_PLUGINS")
+    return set(allowed) if allowed else None
+
+
+def register_plugins(app: Flask) -> None:
+    """Find the deployment's plugins once, as the app starts (like CTFd's `init_plugins`): the
+    built-ins and installed entry points, narrowed by ALLOWED_PLUGINS. The app's pages, services
+    and jobs read this set (`deployment_plugins`); installing a plugin takes a restart."""
+    app.extensions["moodlens_plugins"] = available_plugins(allowed_plugins(app.config))
+
+
+def deployment_plugins() -> dict[str, type[ClassifierPlugin]]:
+    """The plugin classes of the running app, by name, as `register_plugins` found them."""
+    return current_app.extensions["moodlens_plugins"]
+
+
 def available_plugins(allowed: set[str] | None = None) -> dict[str, type[ClassifierPlugin]]:
-    """Plugin classes that exist in this deployment, by name (built-ins first).
+    """Plugin classes installed in this environment, by name (built-ins first), scanning the
+    entry points afresh (the CLI and tests; the running app reads `deployment_plugins`).
 
     `allowed` is the deployment's ALLOWED_PLUGINS setting (None: all). Whether a plugin
     can run (trained weights present) is `plugin.available()`, see `describe_plugins`.
@@ -101,13 +123,15 @@ def get_plugin(
     use it serves with its own. Raises `UnknownPlugin` or `PluginUnavailable` (whose
     message says how to train it).
     """
-    classes = available_plugins(allowed)
-    if name not in classes:
+    if allowed is not None and name not in allowed:
         raise UnknownPlugin(name)
     key = (name, Path(models_dir).resolve(), backend)
     with _lock:
         plugin = _instances.get(key)
         if plugin is None:
+            classes = available_plugins(allowed)  # scanned only when a plugin is first loaded
+            if name not in classes:
+                raise UnknownPlugin(name)
             plugin = classes[name](models_dir)
             plugin.prefer_runtime(backend)
             plugin.load()
@@ -126,9 +150,12 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginUnavailable",
     "UnknownPlugin",
+    "allowed_plugins",
     "available_plugins",
+    "deployment_plugins",
     "describe_plugins",
     "forget_loaded_plugins",
     "get_plugin",
     "register",
+    "register_plugins",
 ]

@@ -118,7 +118,7 @@ def record_read(actor_id: int, patient_id: int, target: str) -> AuditEvent | Non
 
 
 def _first_read_in_window(actor_id: int, target: str) -> bool:
-    seconds = int(current_app.config.get("AUDIT_READ_COALESCE_SECONDS", 300))
+    seconds = int(current_app.config["AUDIT_READ_COALESCE_SECONDS"])
     if seconds <= 0:
         return True
     key = f"moodlens:audit-read:{actor_id}:{target}"

@@ -17,6 +17,7 @@ from rq import Retry
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs.queue import get_queue
 from app.models._time import utcnow
 from app.models.user import DoctorProfile, PatientProfile, Role, User, VerificationStatus
 from app.observability import metrics
@@ -121,8 +122,6 @@ def verify_doctor(email: str, verified_by: User | None = None) -> User:
 # --- Sign-up with a confirmed address -----------------------------------------------------
 
 def _enqueue_mail(function: str, *args) -> None:
-    from app.jobs.queue import get_queue
-
     try:
         get_queue().enqueue(f"app.jobs.account_mail.{function}", *args, job_timeout=60,
                             retry=Retry(max=3, interval=[10, 60, 300]))

@@ -33,7 +33,7 @@ from app.extensions import db
 from app.models.screening import Screening
 from app.security import audit, production_secrets
 from app.security.media_crypto import media_key
-from app.services import media_store
+from app.storage import media_store
 
 FORMAT = 1
 # Keys whose mismatch makes restored data unreadable or unverifiable: refused. A different

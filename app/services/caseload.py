@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from app.clinical import outcomes
 from app.clinical.outcomes import Attention, Measurement, Outcome, Status
+from app.clinical.phq9 import band_for
 from app.extensions import db
-from app.ml.phq9 import band_for
 from app.models._time import utcnow
 from app.models.care import (
     ChatMessage,
@@ -313,7 +313,7 @@ def active_rows(doctor_id: int, search: str = "", now: datetime | None = None) -
     ids = base.with_only_columns(Consultation.id).scalar_subquery()
     measured, plans = _key_measurements(ids), _plans(ids)
     unread, requested = _unread(doctor_id, ids), _open_requests(ids)
-    grace = current_app.config.get("FOLLOWUP_GRACE_DAYS", 3)
+    grace = current_app.config["FOLLOWUP_GRACE_DAYS"]
     rows = []
     for consultation_id, patient_id, full_name, email in consultations:
         points = measured.get(consultation_id, [])

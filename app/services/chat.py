@@ -8,10 +8,12 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.jobs.queue import get_queue
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, ConsultationStatus, ScreeningRequest
 from app.models.user import User
 from app.security.policy import care_records_visible_to
+from app.services import links, notifications
 from app.services.consultations import CareError
 
 MESSAGE_MAX = 4000
@@ -39,9 +41,7 @@ def post_message(sender: User, consultation: Consultation, body: str) -> ChatMes
 
 
 def _schedule_unread_reminder(message_id: int) -> None:
-    from app.jobs.queue import get_queue
-
-    delay = current_app.config.get("MESSAGE_EMAIL_DELAY_SECONDS", 300)
+    delay = current_app.config["MESSAGE_EMAIL_DELAY_SECONDS"]
     try:
         get_queue().enqueue_in(timedelta(seconds=delay),
                                "app.jobs.notifications.notify_unread_message", message_id, job_timeout=60)
@@ -101,10 +101,7 @@ def request_screening(doctor: User, consultation: Consultation) -> ScreeningRequ
     db.session.add(ChatMessage(consultation_id=consultation.id, sender_id=doctor.id,
                                body="I have asked you to take a new screening. "
                                     "You will find it as a task on your home page."))
-    from app.services import notifications
-
     notifications.notify(consultation.patient_id, "screening.requested",
-                         "Your doctor asked you to take a new screening", "/patient")
+                         "Your doctor asked you to take a new screening", links.patient_home_path())
     db.session.commit()
-    notifications.dispatch_pending()
     return request

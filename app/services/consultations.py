@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
+from app.clinical.triage import is_urgent_screening
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, ScreeningShare, ShareSource
@@ -11,6 +12,7 @@ from app.models.screening import Screening, ScreeningStatus
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
 from app.security.policy import care_records_visible_to, consultation_visible_to, screening_visible_to
+from app.services import links, notifications
 
 MESSAGE_MAX = 2000
 DECLINE_REASON_MAX = 1000
@@ -23,11 +25,6 @@ class CareError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def is_urgent_screening(screening) -> bool:
-    """Urgent: any thought of self-harm (PHQ-9 item 9 > 0) or a severe total (≥ 20)."""
-    return (screening.phq9_item9 or 0) > 0 or (screening.phq9_total or 0) >= 20
 
 
 def shareable_screenings(patient_id: int) -> list:
@@ -102,14 +99,11 @@ def request_consultation(patient: User, doctor_id: int | None, screening_ids: li
     audit.record("consultation.request", actor_id=patient.id, patient_id=patient.id,
                  target=f"consultation:{consultation.id}",
                  details={"doctor_id": doctor.id, "shared": [s.id for s in shared]})
-    from app.services import notifications
-
     kind = "request.urgent" if consultation.urgent else "request.new"
     text = "An urgent consultation request is waiting for you" if consultation.urgent \
         else "A new consultation request is waiting for you"
-    notifications.notify(doctor.id, kind, text, f"/consultations/{consultation.id}")
+    notifications.notify(doctor.id, kind, text, links.consultation_path(consultation.id))
     db.session.commit()
-    notifications.dispatch_pending()
     return consultation
 
 
@@ -125,13 +119,10 @@ def accept(doctor: User, consultation: Consultation) -> Consultation:
     consultation.responded_at = consultation.accepted_at = now
     audit.record("consultation.accept", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}")
-    from app.services import notifications
-
     notifications.notify(consultation.patient_id, "request.accepted",
                          "A doctor accepted your consultation request",
-                         f"/consultations/{consultation.id}")
+                         links.consultation_path(consultation.id))
     db.session.commit()
-    notifications.dispatch_pending()
     return consultation
 
 
@@ -147,13 +138,10 @@ def decline(doctor: User, consultation: Consultation, reason: str) -> Consultati
     consultation.decline_reason = reason
     audit.record("consultation.decline", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}")
-    from app.services import notifications
-
     notifications.notify(consultation.patient_id, "request.declined",
                          "A doctor answered your consultation request",
-                         f"/consultations/{consultation.id}")
+                         links.consultation_path(consultation.id))
     db.session.commit()
-    notifications.dispatch_pending()
     return consultation
 
 
@@ -164,13 +152,10 @@ def close(user: User, consultation: Consultation) -> Consultation:
     consultation.closed_by_id = user.id
     audit.record("consultation.close", actor_id=user.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}")
-    from app.services import notifications
-
     other = consultation.doctor_id if user.id == consultation.patient_id else consultation.patient_id
     notifications.notify(other, "consultation.closed", "A consultation was closed",
-                         f"/consultations/{consultation.id}")
+                         links.consultation_path(consultation.id))
     db.session.commit()
-    notifications.dispatch_pending()
     return consultation
 
 
@@ -194,23 +179,18 @@ def share_screening(patient: User, consultation: Consultation, screening_id: int
                  target=f"screening:{screening_id}", details={"consultation_id": consultation.id})
     notify_shared(consultation, screening)
     db.session.commit()
-    from app.services import notifications
-
-    notifications.dispatch_pending()
     return share
 
 
 def notify_shared(consultation: Consultation, screening: Screening) -> None:
     """Tell the doctor a screening was shared (by hand or automatically), urgent ones as such;
     once per screening and consultation."""
-    from app.services import notifications
-
     urgent = is_urgent_screening(screening)
     notifications.notify(consultation.doctor_id,
                          "screening.shared.urgent" if urgent else "screening.shared",
                          "An urgent new screening was shared with you" if urgent
                          else "A new screening was shared with you",
-                         f"/consultations/{consultation.id}",
+                         links.consultation_path(consultation.id),
                          dedupe_key=f"shared:{consultation.id}:{screening.id}")
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.clinical.triage import is_crisis
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, ScreeningShare
@@ -46,7 +47,7 @@ def awaiting_doctor(patient_id: int) -> AwaitingDoctor | None:
 
 def acknowledge(doctor: User, screening: Screening) -> None:
     """The treating doctor has read this item-9 screening (access checked by the caller)."""
-    if screening.phq9_item9 == 0:
+    if not is_crisis(screening.phq9_item9):
         raise CareError("Only screenings that report thoughts of self-harm need acknowledging.", 409)
     if screening.crisis_acknowledged_at is None:
         screening.crisis_acknowledged_at = utcnow()

@@ -10,12 +10,13 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.clinical.phq9 import BANDS, BANDS_BY_KEY, band_for
 from app.extensions import db
-from app.ml.phq9 import BANDS, BANDS_BY_KEY, band_for
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, Diagnosis, DiagnosisOutcome, TreatmentPlan
 from app.models.user import User
 from app.security import audit
+from app.services import followups, links, notifications
 from app.services.consultations import CareError, shared_screenings
 
 NOTES_MAX = 5000
@@ -70,7 +71,7 @@ class DiagnosisInput:
 def validate(data: DiagnosisInput, band: str | None) -> dict[str, str]:
     """Field → message for everything wrong with `data`; empty when it can be recorded."""
     config = current_app.config
-    low, high = config.get("FOLLOWUP_MIN_DAYS", 1), config.get("FOLLOWUP_MAX_DAYS", 180)
+    low, high = config["FOLLOWUP_MIN_DAYS"], config["FOLLOWUP_MAX_DAYS"]
     errors: dict[str, str] = {}
     if data.outcome not in {o.value for o in DiagnosisOutcome}:
         errors["outcome"] = "Choose whether depression is confirmed or not."
@@ -124,20 +125,15 @@ def record(doctor: User, consultation: Consultation, data: DiagnosisInput) -> Di
     audit.record("diagnosis.record", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}",
                  details={"version": version})
-    from app.services import notifications
-
     notifications.notify(consultation.patient_id, "diagnosis.recorded",
-                         "Your doctor updated your care plan", f"/consultations/{consultation.id}")
+                         "Your doctor updated your care plan", links.consultation_path(consultation.id))
     try:
         db.session.commit()
     except IntegrityError:  # two submits raced for the same version number
         db.session.rollback()
         raise CareError("This diagnosis was just changed by another submission; reload the page.",
                         409) from None
-    notifications.dispatch_pending()
     if confirmed:
-        from app.services import followups
-
         followups.schedule_reminders(consultation)
     return diagnosis
 
@@ -146,8 +142,8 @@ def reschedule_followup(doctor: User, consultation: Consultation, interval_days:
     """Set the next follow-up `interval_days` from now: a new version of the current confirmed
     diagnosis with only the interval changed (the interval is part of the plan, and the due date
     counts from the latest version), so reminders and the patient's tasks follow at once."""
-    low = current_app.config.get("FOLLOWUP_MIN_DAYS", 1)
-    high = current_app.config.get("FOLLOWUP_MAX_DAYS", 180)
+    low = current_app.config["FOLLOWUP_MIN_DAYS"]
+    high = current_app.config["FOLLOWUP_MAX_DAYS"]
     if consultation.status is not ConsultationStatus.ACCEPTED:
         raise CareError("A follow-up can be set only in an accepted, open consultation.", 409)
     current = consultation.current_diagnosis
@@ -167,18 +163,13 @@ def reschedule_followup(doctor: User, consultation: Consultation, interval_days:
     audit.record("diagnosis.record", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}",
                  details={"version": version, "outcome": current.outcome.value, "followup_only": True})
-    from app.services import notifications
-
     notifications.notify(consultation.patient_id, "followup.rescheduled",
                          "Your doctor set the date of your next follow-up screening",
-                         f"/consultations/{consultation.id}")
+                         links.consultation_path(consultation.id))
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise CareError("This plan was just changed by another submission; reload the page.", 409) from None
-    notifications.dispatch_pending()
-    from app.services import followups
-
     followups.schedule_reminders(consultation)
     return diagnosis

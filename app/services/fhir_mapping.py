@@ -15,7 +15,13 @@ import base64
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from app.ml.phq9 import ANSWER_OPTIONS, BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_ITEMS
+from app.clinical.phq9 import (
+    ANSWER_OPTIONS,
+    BANDS_BY_KEY,
+    DIFFICULTY_OPTIONS,
+    DIFFICULTY_QUESTION,
+    PHQ9_ITEMS,
+)
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"

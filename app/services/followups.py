@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clinical import outcomes
 from app.clinical.outcomes import WORSENING_POINTS
+from app.clinical.triage import is_crisis, is_urgent_screening
 from app.extensions import db
+from app.jobs.queue import get_queue
 from app.models._time import utcnow
 from app.models.care import (
     Consultation,
@@ -24,8 +26,7 @@ from app.models.care import (
 )
 from app.models.screening import Screening, ScreeningStatus
 from app.security import audit
-from app.services import notifications
-from app.services.consultations import is_urgent_screening, notify_shared, shared_screenings
+from app.services.consultations import notify_shared, shared_screenings
 
 FACE_FOUND = ("one", "several")
 
@@ -34,7 +35,7 @@ FACE_FOUND = ("one", "several")
 
 def is_worsening(totals: Sequence[int], last_item9: int) -> bool:
     """PHQ-9 up by ≥ 5 points from the previous screening, or any thought of self-harm."""
-    if last_item9 > 0:
+    if is_crisis(last_item9):
         return True
     return len(totals) >= 2 and totals[-1] - totals[-2] >= WORSENING_POINTS
 
@@ -77,7 +78,7 @@ def next_followup(consultation: Consultation, now: datetime | None = None) -> Fo
         return None
     due = due_after(diagnosis.created_at, diagnosis.followup_interval_days,
                     (s.created_at for s in shared_screenings(consultation)))
-    grace = current_app.config.get("FOLLOWUP_GRACE_DAYS", 3)
+    grace = current_app.config["FOLLOWUP_GRACE_DAYS"]
     return FollowUp(consultation, due, state_at(due, now or utcnow(), grace))
 
 
@@ -106,7 +107,7 @@ def auto_share_eligible(screening: Screening) -> bool:
     found no face waits for the patient to share it by hand."""
     if not screening.share_with_care:
         return False
-    if screening.phq9_item9 > 0:
+    if is_crisis(screening.phq9_item9):
         return True
     return screening.status is ScreeningStatus.DONE and (
         not screening.kind.has_media or screening.face_status in FACE_FOUND)
@@ -207,7 +208,6 @@ def link_new_screenings(patient_id: int) -> int:
                 followed.append(consultation)
     if added:
         db.session.commit()
-        notifications.dispatch_pending()
     for consultation in dict.fromkeys(followed):
         schedule_reminders(consultation)  # the next follow-up now counts from this screening
     return added
@@ -248,9 +248,7 @@ def schedule_reminders(consultation: Consultation) -> None:
     followup = next_followup(consultation)
     if followup is None:
         return
-    from app.jobs.queue import get_queue
-
-    grace = timedelta(days=current_app.config.get("FOLLOWUP_GRACE_DAYS", 3))
+    grace = timedelta(days=current_app.config["FOLLOWUP_GRACE_DAYS"])
     try:
         queue = get_queue()
         overdue_at = followup.due_at + grace + timedelta(minutes=1)
@@ -260,3 +258,13 @@ def schedule_reminders(consultation: Consultation) -> None:
     except Exception:  # Redis down: the home pages still show due/overdue; only the mail is lost
         current_app.logger.warning("could not schedule follow-up reminders for consultation %s",
                                    consultation.id)
+
+
+def link_to_care(patient_id: int) -> None:
+    """Share what should be shared with the treating doctor now: at submission, and again when
+    the analysis finishes (a photo or clip is shared only once a face was found)."""
+    try:
+        link_new_screenings(patient_id)
+    except Exception:  # the screening is saved; the care pages link it again when opened
+        db.session.rollback()
+        current_app.logger.exception("could not link screenings of patient %s to their care", patient_id)

@@ -1,31 +1,34 @@
 """In-app notifications, and handing their e-mails to the worker.
 
 A notification's text is written to be safe in an e-mail: no score, no band, no diagnosis,
-only what happened and a link. E-mails are sent from RQ jobs (app/jobs/notifications.py).
+only what happened and a link. E-mails are sent from RQ jobs (app/jobs/notifications.py),
+queued by a session hook once the transaction that added the notification has committed: no
+call site has to remember it, and a rolled-back notice never mails anyone.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import current_app, g
 from rq import Retry
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.jobs import periodic
+from app.jobs.queue import get_queue
 from app.models._time import utcnow
 from app.models.care import Notification
 from app.security.policy import care_records_visible_to
+from app.services import links
 
 log = logging.getLogger(__name__)
 
 
 def notify(user_id: int, kind: str, text: str, link: str, *, email: bool = True,
            dedupe_key: str | None = None) -> Notification | None:
-    """Add a notification to the current transaction; its e-mail is queued after the commit
-    by `dispatch_pending()`. With a `dedupe_key` a second identical notice is skipped."""
+    """Add a notification to the current transaction; its e-mail is queued once that commits.
+    With a `dedupe_key` a second identical notice is skipped."""
     if dedupe_key and db.session.scalar(select(Notification.id).where(
             Notification.dedupe_key == dedupe_key)) is not None:
         return None
@@ -38,20 +41,26 @@ def notify(user_id: int, kind: str, text: str, link: str, *, email: bool = True,
     except IntegrityError:  # the same dedupe_key raced in from another process
         return None
     if email:
-        g.setdefault("care_pending_emails", []).append(notification.id)
+        db.session.info.setdefault(PENDING_EMAILS, []).append(notification.id)
     return notification
 
 
-def dispatch_pending() -> None:
-    """Queue the e-mails of notifications committed in this request or job."""
-    pending = g.pop("care_pending_emails", [])
-    for notification_id in pending:
+PENDING_EMAILS = "moodlens_pending_emails"
+
+
+@event.listens_for(db.session, "after_commit")
+def _queue_committed_emails(session) -> None:
+    for notification_id in session.info.pop(PENDING_EMAILS, []):
         enqueue_email(notification_id)
 
 
-def enqueue_email(notification_id: int) -> None:
-    from app.jobs.queue import get_queue
+@event.listens_for(db.session, "after_soft_rollback")
+def _forget_rolled_back_emails(session, previous_transaction) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback keeps the outer transaction's notices
+        session.info.pop(PENDING_EMAILS, None)
 
+
+def enqueue_email(notification_id: int) -> None:
     try:
         get_queue().enqueue("app.jobs.notifications.send_notification_email", notification_id,
                             job_timeout=60, retry=Retry(max=3, interval=[10, 60, 300]))
@@ -83,10 +92,9 @@ def mark_all_read(user) -> None:
 
 
 def email_body(notification: Notification) -> tuple[str, str]:
-    base = current_app.config.get("MAIL_LINK_BASE_URL", "http://localhost:5000").rstrip("/")
     subject = "MoodLens: " + notification.text
     body = (f"Hello,\n\n{notification.text} on MoodLens.\n\n"
-            f"Log in to read it: {base}{notification.link}\n\n"
+            f"Log in to read it: {links.external_url(notification.link)}\n\n"
             "For your privacy this e-mail contains no medical details.\n"
             "If you are in danger, contact your local emergency services now.\n")
     return subject, body

@@ -7,7 +7,7 @@ shipped pretrained default: a newly trained or installed model waits for an admi
 model card and switch it on. Making a model whose test accuracy is low (or unknown) the default
 asks for an explicit confirmation that names its numbers.
 
-Everything is read per call, so a change applies to the very next screening in every web and
+Switches are read per call, so a change applies to the very next screening in every web and
 worker process without a restart (loaded models stay cached in the registry).
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.plugin_setting import PluginSetting
-from app.plugins.registry import DEFAULT_PLUGIN, available_plugins
+from app.plugins.registry import DEFAULT_PLUGIN, deployment_plugins
 from app.security import audit
 
 
@@ -62,11 +62,6 @@ class PluginStatus:
     @property
     def input_size(self) -> str:
         return "×".join(str(d) for d in self.input_shape)
-
-
-def _allowed() -> set[str] | None:
-    allowed = current_app.config.get("ALLOWED_PLUGINS")
-    return set(allowed) if allowed else None
 
 
 def _enabled(name: str, setting: PluginSetting | None) -> bool:
@@ -111,8 +106,9 @@ def _status(name: str, plugin_class, setting: PluginSetting | None) -> PluginSta
     )
 
 
-def _choose_default(statuses: list[PluginStatus], settings: dict[str, PluginSetting]) -> str | None:
-    usable = [status.name for status in statuses if status.usable]
+def _choose_default(usable: list[str], settings: dict[str, PluginSetting]) -> str | None:
+    """The one default rule: the admin's default while it is usable (enabled and able to run),
+    else the shipped default, else the first usable plugin; None when no plugin is usable."""
     for name in usable:
         if settings.get(name) is not None and settings[name].is_default:
             return name
@@ -124,31 +120,22 @@ def _choose_default(statuses: list[PluginStatus], settings: dict[str, PluginSett
 def list_plugins() -> list[PluginStatus]:
     """Every plugin that exists in this deployment, with availability, switch and default."""
     settings = _settings()
-    statuses = [_status(name, cls, settings.get(name)) for name, cls in available_plugins(_allowed()).items()]
-    default = _choose_default(statuses, settings)
+    classes = deployment_plugins()
+    statuses = [_status(name, cls, settings.get(name)) for name, cls in classes.items()]
+    default = _choose_default([status.name for status in statuses if status.usable], settings)
     for status in statuses:
         status.is_default = status.name == default
     return statuses
 
 
-def usable_plugin_names() -> list[str]:
-    """Names of the plugins a new screening may use (enabled and available)."""
-    return [status.name for status in list_plugins() if status.usable]
-
-
 def default_plugin_name() -> str:
-    """The plugin new screenings use: the admin's default if it is usable, else a usable fallback."""
+    """The plugin new screenings use (`_choose_default`); the shipped default when none is usable,
+    so the screening fails with the reason the patient can read rather than the submission."""
     settings = _settings()
-    classes = available_plugins(_allowed())
-    chosen = next((name for name, row in settings.items() if row.is_default and row.enabled), None)
-    candidates = [chosen, DEFAULT_PLUGIN, *classes]
     models_dir = current_app.config["ML_MODELS_DIR"]
-    for name in candidates:
-        if name is None or name not in classes:
-            continue
-        if _enabled(name, settings.get(name)) and classes[name](models_dir).available():
-            return name
-    return DEFAULT_PLUGIN
+    usable = [name for name, plugin_class in deployment_plugins().items()
+              if _enabled(name, settings.get(name)) and plugin_class(models_dir).available()]
+    return _choose_default(usable, settings) or DEFAULT_PLUGIN
 
 
 def _find(name: str) -> tuple[list[PluginStatus], PluginStatus]:
@@ -243,7 +230,7 @@ def set_default(name: str, actor_id: int | None = None, confirmed: bool = False)
 
 def confusion_matrix_file(name: str):
     """The confusion-matrix PNG the trainer or evaluator left beside the weights, if any."""
-    classes = available_plugins(_allowed())
+    classes = deployment_plugins()
     if name not in classes:
         return None
     folder = classes[name](current_app.config["ML_MODELS_DIR"]).weights_dir()

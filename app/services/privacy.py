@@ -28,8 +28,9 @@ from typing import IO
 
 from sqlalchemy import delete, func, or_, select
 
+from app.clinical.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
 from app.extensions import db
-from app.ml.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
+from app.ml.media import VIDEO_EXTENSIONS
 from app.models._time import utcnow
 from app.models.audit import AuditEvent
 from app.models.care import (
@@ -49,15 +50,14 @@ from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
 from app.security.passwords import verify_password
-from app.services import fhir_records, mailer, media_store, mfa, notifications
+from app.services import fhir_records, mfa, notifications
+from app.storage import mailer, media_store
 
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "moodlens-export/1"
 # Exports up to this size are built in memory; larger ones spill to an unlinked temporary file.
 EXPORT_SPOOL_BYTES = 32 * 1024 * 1024
-VIDEO_EXTENSIONS = {"video/webm": ".webm", "video/mp4": ".mp4", "video/ogg": ".ogv",
-                    "video/x-msvideo": ".avi"}
 
 
 class PrivacyError(Exception):
@@ -506,7 +506,6 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
     except BaseException:
         db.session.rollback()
         raise
-    notifications.dispatch_pending()
     mailer.discard_local_mail_to(email)
     return DeletionSummary(user_id=user_id, media_files=_remove_media(user_id, media_paths), **counts)
 

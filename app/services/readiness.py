@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.jobs.queue import get_queue
+from app.plugins.registry import deployment_plugins
+from app.services.plugin_settings import default_plugin_name
 from app.services.queue_health import STALE_AFTER
 
 log = logging.getLogger(__name__)
@@ -91,14 +93,10 @@ def _redis_and_workers() -> tuple[Check, Check]:
 
 
 def _default_plugin(database_ok: bool) -> Check:
-    from app.plugins.registry import available_plugins
-    from app.services.plugin_settings import default_plugin_name
-
     if not database_ok:
         return Check("plugin", False, "unknown: database unreachable")
     name = default_plugin_name()
-    allowed = current_app.config.get("ALLOWED_PLUGINS")
-    plugin_class = available_plugins(set(allowed) if allowed else None).get(name)
+    plugin_class = deployment_plugins().get(name)
     if plugin_class is None or not plugin_class(current_app.config["ML_MODELS_DIR"]).available():
         return Check("plugin", False, f"default plugin {name} unavailable")
     return Check("plugin", True, f"default plugin {name} available")

@@ -10,17 +10,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.clinical import outcomes
+from app.clinical.phq9 import BANDS_BY_KEY, band_for
 from app.extensions import db
-from app.ml.phq9 import BANDS_BY_KEY, band_for
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, Diagnosis, Report, ReportStatus
+from app.models.screening import Screening
 from app.models.user import User
 from app.security import audit
 from app.security.policy import report_visible_to
-from app.services import caseload, media_store
+from app.services import caseload, notifications
 from app.services.consultations import CareError, shared_screenings
 from app.services.diagnoses import PLAN_LABELS, PLAN_PLAIN, severity_label
-from app.services.media_store import patient_media_folder
+from app.storage import media_store
+from app.storage.media_store import patient_media_folder
 
 COMMENTS_MAX = 5000
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=10)
@@ -138,8 +140,6 @@ def finalise(doctor: User, report: Report, render: Callable[[Report], tuple[str,
     report.snapshot_path, report.pdf_path = saved
     audit.record("report.finalise", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"report:{report.id}")
-    from app.services import notifications
-
     notifications.notify(consultation.patient_id, "report.final", "A new report from your doctor is ready",
                          f"/reports/{report.id}")
     try:
@@ -149,7 +149,6 @@ def finalise(doctor: User, report: Report, render: Callable[[Report], tuple[str,
         for path in saved:
             media_store.delete(path)
         raise
-    notifications.dispatch_pending()
     return report
 
 
@@ -258,8 +257,6 @@ def render_pdf(html: str, base_url: str) -> bytes:
 
 def patient_history(patient: User) -> dict:
     """Every screening, consultation, diagnosis and (final) report, newest first, and the chart."""
-    from app.models.screening import Screening
-
     screenings = list(db.session.scalars(select(Screening).where(Screening.patient_id == patient.id)
                                          .order_by(Screening.created_at)))
     consultations = list(db.session.scalars(

@@ -10,8 +10,9 @@ from PIL import Image
 from app.extensions import db
 from app.models.care import TreatmentPlan
 from app.plugins.registry import DEFAULT_PLUGIN
-from app.services import chat, consent, consultations, diagnoses, media_store, reports
+from app.services import chat, consent, consultations, diagnoses, reports
 from app.services.diagnoses import DiagnosisInput
+from app.storage import media_store
 from tests import factories
 from tests.integration.test_care_helpers import finalise_report, make_screening
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.clinical.phq9 import band_for
 from app.extensions import db
-from app.ml.phq9 import band_for
 from app.models._time import utcnow
 from app.models.care import ScreeningShare, ShareSource
 from app.services import consultations, diagnoses

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.jobs.queue import get_queue, get_redis
 from app.jobs.worker import MoodLensWorker
 from app.models import AuditEvent, User
-from app.services import mailer
+from app.storage import mailer
 from tests import factories
 from tests.conftest import csrf_token, login
 

@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models.screening import Screening
-from app.services import consent, media_store, screenings
+from app.services import consent, screenings
+from app.storage import media_store
 from tests import factories
 from tests.integration import test_screening_samples as samples
 

@@ -246,7 +246,7 @@ def test_a_screening_submitted_for_a_request_joins_the_episode_at_once(app, pati
     from PIL import Image
     from skimage import data
 
-    from app.services import chat, consent, consultations, screenings
+    from app.services import chat, consent, consultations, followups, screenings
 
     first = make_screening(patient, total=12)
     consultation = consultations.request_consultation(patient, doctor.id, [first.id], "")
@@ -261,7 +261,7 @@ def test_a_screening_submitted_for_a_request_joins_the_episode_at_once(app, pati
         ScreeningShare.screening_id == submitted.id)).first() is None
     submitted.status, submitted.face_status = ScreeningStatus.DONE, "one"
     db.session.commit()
-    screenings.link_to_care(patient.id)
+    followups.link_to_care(patient.id)
     share = db.session.scalars(select(ScreeningShare).where(
         ScreeningShare.screening_id == submitted.id)).one()
     assert share.consultation_id == consultation.id and share.source is ShareSource.REQUESTED

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.clinical.phq9 import score_phq9
 from app.extensions import db
-from app.ml.phq9 import score_phq9
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from tests.conftest import csrf_token

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.care import Report, ReportStatus
-from app.services import consultations, diagnoses, media_store
+from app.services import consultations, diagnoses
+from app.storage import media_store
 from tests.integration.test_care_helpers import client_for, make_screening, post
 
 

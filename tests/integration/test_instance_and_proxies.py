@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import create_app, embedded_redis
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import mailer, media_store
+from app.storage import mailer, media_store
 from tests.conftest import csrf_token, make_config
 
 

@@ -90,7 +90,7 @@ def test_a_request_without_an_id_gets_one(client):
 def test_emails_are_counted_as_sent_or_failed(app_factory, tmp_path):
     from prometheus_client import REGISTRY
 
-    from app.services import mailer
+    from app.storage import mailer
 
     def count(name: str, transport: str) -> float:
         return REGISTRY.get_sample_value(name, {"transport": transport}) or 0.0

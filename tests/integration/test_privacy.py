@@ -27,7 +27,8 @@ from app.models.screening import Screening, ScreeningStatus
 from app.models.user import User
 from app.security import media_crypto
 from app.security.audit import verify_chain
-from app.services import chat, consent, consultations, diagnoses, mailer, media_store, privacy, reports
+from app.services import chat, consent, consultations, diagnoses, privacy, reports
+from app.storage import mailer, media_store
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration import test_screening_samples as samples

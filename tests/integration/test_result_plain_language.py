@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.clinical.phq9 import BANDS
 from app.extensions import db
-from app.ml.phq9 import BANDS
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, ScreeningShare, ShareSource
 from tests.integration.test_care_helpers import client_for, make_screening

@@ -17,7 +17,8 @@ from app import embedded_redis
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.screening import Screening, ScreeningStatus
-from app.services import consent, media_store
+from app.services import consent
+from app.storage import media_store
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.integration import test_screening_samples as samples

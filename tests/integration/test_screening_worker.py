@@ -17,8 +17,10 @@ import pytest
 
 from app import embedded_redis
 from app.extensions import db
+from app.jobs import analysis_queue
 from app.models.screening import Screening, ScreeningFrame, ScreeningStatus
-from app.services import consent, media_store, screenings
+from app.services import consent
+from app.storage import media_store
 from tests import factories
 from tests.conftest import login
 from tests.integration import test_screening_samples as samples
@@ -203,7 +205,7 @@ def test_worker_killed_mid_job_is_recovered_by_the_sweep(worker_app):
     with app.app_context():
         assert load(app, clip).status is ScreeningStatus.RUNNING
         # Recent progress: not (yet) considered lost.
-        assert screenings.requeue_waiting(stale_seconds=3600)["recovered"] == 0
+        assert analysis_queue.requeue_waiting(stale_seconds=3600)["recovered"] == 0
     # A new worker's periodic sweep finds the row silent for > 3 s, requeues it, and analyses it.
     worker = start_worker(app)
     try:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.services.consultations import is_urgent_screening
+from app.clinical.triage import is_urgent_screening
 from app.services.followups import due_date, is_remission, is_worsening, state_at
 from app.services.reports import build_chart
 

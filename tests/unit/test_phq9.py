@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.ml.phq9 import BANDS, DIFFICULTY_OPTIONS, PHQ9_ITEMS, Phq9Error, score_phq9
+from app.clinical.phq9 import BANDS, DIFFICULTY_OPTIONS, PHQ9_ITEMS, Phq9Error, score_phq9
 
 
 def answers_with_total(total: int) -> list[int]:

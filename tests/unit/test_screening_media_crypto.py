@@ -4,7 +4,7 @@ import pytest
 
 from app.security import media_crypto
 from app.security.media_crypto import MediaDecryptionError, MediaKeyError, decrypt, encrypt, parse_key
-from app.services import media_store
+from app.storage import media_store
 
 KEY = bytes(range(32))
 

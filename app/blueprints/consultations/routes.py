@@ -15,7 +15,7 @@ from app.blueprints.consultations.forms import (
     RequestForm,
 )
 from app.blueprints.htmx import is_htmx
-from app.ml.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
+from app.clinical.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
 from app.models._ids import parse_id
 from app.models.care import Consultation, ConsultationStatus
 from app.models.user import Role

@@ -8,7 +8,7 @@ from wtforms import BooleanField, HiddenField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from app.ml.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
+from app.clinical.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
 
 ANSWER_CHOICES = [SelectChoice(value, label) for value, label in enumerate(ANSWER_OPTIONS)]
 DIFFICULTY_CHOICES = [SelectChoice(value, label) for value, label in enumerate(DIFFICULTY_OPTIONS)]

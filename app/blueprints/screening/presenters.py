@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 
-from app.ml.phq9 import PHQ9_ITEMS, Phq9Result, score_phq9
+from app.clinical.phq9 import PHQ9_ITEMS, Phq9Result, score_phq9
+from app.clinical.triage import DOCTOR_SUGGESTED_TOTAL, is_crisis
 from app.ml.scoring import indicator
 from app.models.screening import Screening
 
@@ -89,9 +90,9 @@ def timeline(screening: Screening) -> dict | None:
 def cta_reasons(screening: Screening) -> list[str]:
     """Why the result suggests talking to a doctor (empty: no call to action)."""
     reasons = []
-    if screening.phq9_item9 > 0:
+    if is_crisis(screening.phq9_item9):
         reasons.append("you told us about thoughts of death or self-harm")
-    if screening.phq9_total >= 10:
+    if screening.phq9_total >= DOCTOR_SUGGESTED_TOTAL:
         reasons.append("your PHQ-9 score is 10 or more")
     threshold = current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
     if screening.affect_indicator is not None and screening.affect_indicator >= threshold:
@@ -122,7 +123,8 @@ def signals_disagree(screening: Screening) -> bool:
         return False
     high_face = value >= current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
     calm_face = value < CALM_FACE_BELOW
-    return (screening.phq9_total >= 10 and calm_face) or (screening.phq9_total < 10 and high_face)
+    worrying_answers = screening.phq9_total >= DOCTOR_SUGGESTED_TOTAL
+    return (worrying_answers and calm_face) or (not worrying_answers and high_face)
 
 
 def facial_view(screening: Screening) -> dict:

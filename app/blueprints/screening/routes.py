@@ -9,14 +9,17 @@ from app.blueprints.bearer import api_scope, note_patient
 from app.blueprints.htmx import is_htmx
 from app.blueprints.screening import bp, presenters
 from app.blueprints.screening.forms import UNANSWERED, ScreeningForm
-from app.ml.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.clinical.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.clinical.triage import is_doctor_suggested
+from app.jobs.analysis_queue import ensure_enqueued
 from app.models.api_token import TokenScope
 from app.models.screening import Screening
 from app.models.user import Role
 from app.security.media_crypto import MediaDecryptionError
 from app.security.policy import activation_map_visible_to, role_required
-from app.services import activation_maps, consent, followups, media_store, screenings
+from app.services import activation_maps, consent, followups, screenings
 from app.services.plugin_settings import list_plugins
+from app.storage import media_store
 
 # htmx stops a polling element when the response has this status (and still swaps it).
 STOP_POLLING = 286
@@ -153,7 +156,7 @@ def _context(screening: Screening) -> dict:
         "facial": presenters.facial_view(screening),
         "cta_reasons": reasons,
         # PHQ-9 reasons are known at submission: that call to action sits at the top of the page.
-        "cta_phq9": screening.phq9_item9 > 0 or screening.phq9_total >= 10,
+        "cta_phq9": is_doctor_suggested(screening.phq9_total, screening.phq9_item9),
         "consultation_url": presenters.consultation_url(screening) if reasons else None,
         "crisis_resources": current_app.config["CRISIS_RESOURCES"],
         # Asking for the state renders the map on a doctor's first visit (see the service).
@@ -178,7 +181,7 @@ def detail(screening_id: int):
 def status(screening_id: int):
     """The self-polling progress fragment; once finished it returns the result with 286."""
     screening = _screening_or_404(screening_id)
-    screenings.ensure_enqueued(screening)  # Redis back after an outage: start now
+    ensure_enqueued(screening)  # Redis back after an outage: start now
     if not is_htmx():
         return redirect(url_for("screening.detail", screening_id=screening.id))
     code = STOP_POLLING if screening.status.finished else 200

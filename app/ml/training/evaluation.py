@@ -42,7 +42,7 @@ def classification_metrics(truth: np.ndarray, predicted: np.ndarray, labels: tup
 
 def evaluate_plugin(plugin, test: FaceDataset, out_dir: Path, extra: dict | None = None) -> dict:
     """Run the plugin over the test split; write evaluation.json and the two PNGs into out_dir."""
-    from app.ml.training.figures import plot_confusion_matrix, plot_sample_predictions
+    from app.ml.training.figures import plot_confusion_matrix, plot_sample_predictions  # deferred: matplotlib
 
     probabilities = plugin.predict_batch(test.images)
     predicted = probabilities.argmax(axis=1)

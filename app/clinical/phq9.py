@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.clinical.triage import is_crisis
+
 PHQ9_STEM = "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
 
 PHQ9_ITEMS: tuple[str, ...] = (
@@ -134,7 +136,7 @@ class Phq9Result:
     proposed_action: str
     syndrome: str | None  # "major" | "other" | None
     symptom_count: int  # items answered "more than half the days" or more (item 9: any)
-    item9_positive: bool
+    item9_positive: bool  # the crisis rule (app.clinical.triage)
 
     @property
     def syndrome_label(self) -> str | None:
@@ -183,7 +185,7 @@ def score_phq9(answers: Sequence[int], difficulty: int | None = None) -> Phq9Res
         raise Phq9Error("The difficulty question needs an answer between 0 and 3.")
     total = sum(answers)
     band = band_for(total)
-    symptomatic = [value >= 2 for value in answers[:8]] + [answers[8] > 0]
+    symptomatic = [value >= 2 for value in answers[:8]] + [is_crisis(answers[8])]
     count = sum(symptomatic)
     cardinal = answers[0] >= 2 or answers[1] >= 2
     syndrome = None
@@ -200,5 +202,5 @@ def score_phq9(answers: Sequence[int], difficulty: int | None = None) -> Phq9Res
         band.proposed_action,
         syndrome,
         count,
-        answers[8] > 0,
+        is_crisis(answers[8]),
     )

@@ -25,7 +25,7 @@ def mail_dir() -> Path:
 
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = current_app.config.get("MAIL_FROM", "MoodLens <no-reply@moodlens.local>")
+    message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
@@ -56,7 +56,7 @@ def _send(message: EmailMessage) -> str:
         path.write_bytes(bytes(message))
         return str(path)
     smtp_class = smtplib.SMTP_SSL if config.get("SMTP_SSL") else smtplib.SMTP
-    with smtp_class(host, config.get("SMTP_PORT", 25), timeout=config.get("SMTP_TIMEOUT", 10)) as smtp:
+    with smtp_class(host, config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
         if config.get("SMTP_STARTTLS"):
             smtp.starttls()
         if config.get("SMTP_USERNAME"):
