@@ -145,3 +145,23 @@ def test_unknown_versions_and_runs_are_404(admin_client):
     assert admin_client.get("/admin/models/runs/99").status_code == 404
     assert admin_client.get("/admin/models/baseline-cnn/20990101-000000").status_code == 404
     assert admin_client.get("/admin/models/mini-xception/x").status_code == 404
+
+
+def test_the_training_form_still_needs_its_csrf_token(training_app, admin_client):
+    response = admin_client.post("/admin/models/train", content_type="multipart/form-data",
+                                 data={"plugin": "baseline-cnn", "epochs": "1", "batch_size": "8",
+                                       "dataset_file": (io.BytesIO(fer_csv_text().encode()), "fer2013.csv")})
+    assert response.status_code == 400
+    assert runs(training_app) == []
+
+
+def test_an_upload_past_the_training_limit_is_413_with_a_message(app_factory, tmp_path):
+    app = app_factory(ML_MODELS_DIR=tmp_path / "ml_models", TRAINING_DATA_DIR=tmp_path / "training-data",
+                      RATELIMIT_ENABLED=False, TRAINING_UPLOAD_MAX_BYTES=20_000)
+    with app.app_context():
+        client = app.test_client()
+        login(client, factories.admin())
+        response = post_training(client, {"dataset_file": (fer_csv_text().encode(), "fer2013.csv")})
+        assert response.status_code == 413
+        assert "larger than the limit" in response.get_data(as_text=True)
+        assert not any((tmp_path / "training-data").iterdir())
