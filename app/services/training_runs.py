@@ -25,8 +25,9 @@ from app.plugins.base import CARD_FILE, EVALUATION_FILE, MODEL_FILE
 from app.security import audit
 
 TRAINABLE = ("baseline-cnn", "resnet50v2")
-# A running job writes its heartbeat at least once a batch; one this stale has lost its worker.
-HEARTBEAT_STALE = timedelta(minutes=10)
+# A running job writes its heartbeat every few seconds while it fits; evaluating and converting
+# the finished model write none, and take minutes for ResNet50V2 on CPU: hence the margin.
+HEARTBEAT_STALE = timedelta(minutes=30)
 
 
 class TrainingRequestError(ValueError):
