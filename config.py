@@ -128,6 +128,12 @@ class Config:
     # Face analysis
     ML_MODELS_DIR = Path(os.environ.get("ML_MODELS_DIR", BASE_DIR / "ml_models")).resolve()
     FACE_MAX_SIDE = _env_int("FACE_MAX_SIDE", 640)
+    # Training from the admin console: its own queue (a long run never delays a screening), the
+    # largest upload accepted (streamed to disk), and where data sets already on the server live.
+    TRAINING_QUEUE = os.environ.get("TRAINING_QUEUE", "training")
+    TRAINING_UPLOAD_MAX_BYTES = _env_int("TRAINING_UPLOAD_MAX_BYTES", 500 * 1024 * 1024)
+    TRAINING_DATA_DIR = Path(os.environ.get("TRAINING_DATA_DIR", INSTANCE_PATH / "training-data")).resolve()
+    TRAINING_JOB_TIMEOUT = _env_int("TRAINING_JOB_TIMEOUT", 48 * 3600)
     ALLOWED_PLUGINS = _env_list("ALLOWED_PLUGINS")
     # A classifier whose test accuracy is below this (or unknown) becomes the default only after
     # the admin confirms, seeing its numbers (FER2013: humans ≈ 0.65, the shipped model 0.66).

@@ -60,6 +60,8 @@ def plugins_command() -> None:
 @click.option("--seed", default=1234, show_default=True)
 @click.option("--learning-rate", type=float, default=None, help="Default: the plugin's own.")
 @click.option("--input-size", type=int, default=None, help="Square input side (default: the plugin's).")
+@click.option("--augment/--no-augment", default=True, show_default=True,
+              help="Random flips, rotations, zooms and shifts of the training images.")
 @click.option(
     "--imagenet-weights",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -67,9 +69,12 @@ def plugins_command() -> None:
     help="Local ResNet50V2 no-top ImageNet weights (.h5); nothing is downloaded.",
 )
 def train_command(
-    plugin, data_dir, epochs, batch_size, seed, learning_rate, input_size, imagenet_weights
+    plugin, data_dir, epochs, batch_size, seed, learning_rate, input_size, augment, imagenet_weights
 ) -> None:
-    """Train PLUGIN on FER2013 into ML_MODELS_DIR/PLUGIN/VERSION/."""
+    """Train PLUGIN on FER2013 into ML_MODELS_DIR/PLUGIN/VERSION/.
+
+    The same trainer as the admin console's "Train a model" (which adds live progress and Stop).
+    """
     from app.ml.training.datasets import DatasetError
     from app.ml.training.trainer import TrainingOptions, train_plugin
     from app.plugins.keras_plugin import TrainableKerasPlugin
@@ -88,6 +93,7 @@ def train_command(
         seed=seed,
         learning_rate=learning_rate,
         input_size=input_size,
+        augment=augment,
         imagenet_weights=imagenet_weights,
     )
     try:

@@ -1,6 +1,7 @@
 """`flask serve`: everything MoodLens needs on one machine, stopped together by Ctrl-C.
 
-Starts (1) the embedded Redis when REDIS_URL is unset, (2) one RQ worker, (3) gunicorn with
+Starts (1) the embedded Redis when REDIS_URL is unset, (2) one RQ worker, and one more for
+model training (its own queue, so screenings never wait behind a training run), (3) gunicorn with
 gthread workers (a sync worker would be blocked by a long-lived SSE stream). All of them write
 their metrics to instance/prometheus, so /metrics adds up the web workers and the worker.
 """
@@ -36,6 +37,8 @@ def serve_command(bind: str, web_workers: int, threads: int) -> None:
     bin_dir = os.path.dirname(sys.executable)
     children = [
         subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "worker"], env=env),
+        subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "worker", "--no-preload",
+                          "--queue", current_app.config["TRAINING_QUEUE"]], env=env),
         subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--worker-class", "gthread",
                           "--workers", str(web_workers), "--threads", str(threads),
                           "--bind", bind, "--config", "python:app.observability.gunicorn_conf",

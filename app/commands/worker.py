@@ -3,6 +3,7 @@
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from rq import Queue
 
 from app.jobs import periodic
 from app.jobs.queue import get_queue, get_redis
@@ -16,12 +17,15 @@ WORKER_TTL = 60
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty (for tests and batch runs).")
 @click.option("--name", default=None, help="Worker name shown on the admin queue page.")
+@click.option("--queue", "queue_name", default=None,
+              help="Serve this queue instead of the screening queue (e.g. `training`).")
 @click.option("--preload/--no-preload", default=True, help="Load the face models before the first job.")
 @click.option("--metrics-port", type=int, default=None,
               help="Serve this worker's Prometheus metrics on this port (a worker on another machine "
                    "than the web nodes; on the same one, share PROMETHEUS_MULTIPROC_DIR instead).")
 @with_appcontext
-def worker_command(burst: bool, name: str | None, preload: bool, metrics_port: int | None) -> None:
+def worker_command(burst: bool, name: str | None, queue_name: str | None, preload: bool,
+                   metrics_port: int | None) -> None:
     """Run a worker that analyses screenings and sends notifications."""
     app = current_app._get_current_object()
     if metrics_port is not None:
@@ -33,7 +37,8 @@ def worker_command(burst: bool, name: str | None, preload: bool, metrics_port: i
     # Sweeps (pending screenings, lost jobs, reminders) run on this worker's scheduler; a fresh
     # or wiped Redis has none scheduled until someone asks.
     periodic.ensure_all_scheduled()
-    worker = MoodLensWorker([get_queue()], connection=get_redis(), name=name, app=app, worker_ttl=WORKER_TTL)
+    queue = get_queue() if queue_name is None else Queue(queue_name, connection=get_redis())
+    worker = MoodLensWorker([queue], connection=get_redis(), name=name, app=app, worker_ttl=WORKER_TTL)
     worker.work(burst=burst, logging_level="INFO", with_scheduler=True)
 
 

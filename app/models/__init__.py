@@ -16,6 +16,7 @@ from app.models.care_prompts import PromptDismissal
 from app.models.plugin_setting import PluginSetting
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
 from app.models.sso import SsoLink
+from app.models.training_run import TrainingRun, TrainingStatus
 from app.models.user import ConsentRecord, DoctorProfile, PatientProfile, Role, User, VerificationStatus
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "Role",
     "Screening",
     "SsoLink",
+    "TrainingRun",
+    "TrainingStatus",
     "ScreeningFrame",
     "ScreeningKind",
     "ScreeningStatus",

@@ -46,6 +46,10 @@ class World:
             "token": "not-a-valid-token",  # e-mailed links: a forged one must open nothing
             "token_id": 1,  # only role-denied requests reach it; the token tests own the rest
             "patient_id": self.users["owner"].id,
+            "run_id": 1,  # no run exists: the admin gets 404, everyone else is refused first
+            "plugin": "baseline-cnn",
+            "version": "no-such-version",
+            "figure": "confusion_matrix",
         }[argument]
 
 

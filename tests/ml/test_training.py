@@ -81,3 +81,32 @@ def test_resnet50v2_trains_one_step_saves_and_loads(tmp_path):
     assert plugin.predict_batch([face]).shape == (1, 7)
     heatmap = gradcam_heatmap(plugin, face)
     assert heatmap.shape == (40, 40)
+
+
+class _DiesAfterFirstEpoch:
+    """A progress reporter whose run is cut off mid-training, as a killed worker's would be."""
+
+    def batch(self, epoch, batch, batches, logs):
+        if epoch == 1:
+            raise RuntimeError("worker killed")
+
+    def epoch(self, epoch, history):
+        pass
+
+    def should_stop(self):
+        return False
+
+
+def test_a_run_cut_off_midway_leaves_no_usable_version_and_keeps_the_old_one(tmp_path):
+    data = write_csv(tmp_path / "csv", (3, 2))
+    models = tmp_path / "models"
+    old = train_plugin(BaselineCnn, data, models, TrainingOptions(epochs=1, batch_size=16, verbose=0,
+                                                                  augment=False))
+    before = sorted(p.name for p in old.iterdir())
+    assert json.loads((old / "model_card.json").read_text())["training"]["augmentation"] == "off"
+    with pytest.raises(RuntimeError, match="worker killed"):
+        train_plugin(BaselineCnn, data, models, TrainingOptions(epochs=3, batch_size=16, verbose=0),
+                     reporter=_DiesAfterFirstEpoch())
+    assert [p.name for p in (models / "baseline-cnn").iterdir()] == [old.name]
+    assert sorted(p.name for p in old.iterdir()) == before
+    assert list((models / ".staging").iterdir()) == []

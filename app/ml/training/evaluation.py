@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,18 @@ def classification_metrics(truth: np.ndarray, predicted: np.ndarray, labels: tup
     }
 
 
+def _latency_ms(plugin, test: FaceDataset, repeats: int = 10) -> float:
+    """Median time to classify one face alone, as a screening does (after one warm-up call)."""
+    face = test.images[:1]
+    plugin.predict_batch(face)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        plugin.predict_batch(face)
+        times.append(time.perf_counter() - started)
+    return round(float(np.median(times)) * 1000, 2)
+
+
 def evaluate_plugin(plugin, test: FaceDataset, out_dir: Path, extra: dict | None = None) -> dict:
     """Run the plugin over the test split; write evaluation.json and the two PNGs into out_dir."""
     from app.ml.training.figures import plot_confusion_matrix, plot_sample_predictions  # deferred: matplotlib
@@ -47,7 +60,8 @@ def evaluate_plugin(plugin, test: FaceDataset, out_dir: Path, extra: dict | None
     probabilities = plugin.predict_batch(test.images)
     predicted = probabilities.argmax(axis=1)
     metrics = classification_metrics(test.labels, predicted, plugin.labels)
-    metrics.update({"data": test.source, "class_counts": test.class_counts(), **(extra or {})})
+    metrics.update({"data": test.source, "class_counts": test.class_counts(),
+                    "latency_ms_per_face": _latency_ms(plugin, test), **(extra or {})})
     out_dir.mkdir(parents=True, exist_ok=True)
     plot_confusion_matrix(
         np.array(metrics["confusion_matrix"]), plugin.labels, out_dir / "confusion_matrix.png"

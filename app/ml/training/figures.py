@@ -89,3 +89,22 @@ def plot_sample_predictions(
             color="green" if ok else "red",
         )
     _save(figure, path)
+
+
+def plot_augmented_samples(images: np.ndarray, augment, path: Path, seed: int, count: int = 4) -> None:
+    """Each of `count` training faces beside three augmented variants, as the model sees them."""
+    import tensorflow as tf
+
+    picks = np.random.default_rng(seed).choice(len(images), size=min(count, len(images)), replace=False)
+    variants = 4
+    size = (variants * 1.8, len(picks) * 1.9)
+    figure, grid = plt.subplots(len(picks), variants, figsize=size, squeeze=False)
+    for row, index in enumerate(picks):
+        batch = tf.repeat(tf.cast(images[index][None, ..., None], tf.float32), variants - 1, axis=0)
+        augmented = np.clip(augment(batch, training=True).numpy()[..., 0], 0, 255)
+        for column, image in enumerate([images[index], *augmented]):
+            axes = grid[row, column]
+            axes.imshow(image, cmap="gray", vmin=0, vmax=255)
+            axes.set_title("original" if column == 0 else f"augmented {column}", fontsize=8)
+            axes.axis("off")
+    _save(figure, path)

@@ -11,12 +11,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from app.ml.training.datasets import FaceDataset, load_fer2013
 from app.ml.training.evaluation import evaluate_plugin
-from app.ml.training.figures import plot_class_counts, plot_training_curves
+from app.ml.training.figures import plot_augmented_samples, plot_class_counts, plot_training_curves
 from app.plugins.base import CARD_FILE, MODEL_FILE
 
 LIMITS = [
@@ -36,7 +37,48 @@ class TrainingOptions:
     input_size: int | None = None  # square side; None: the plugin's default
     imagenet_weights: Path | None = None  # resnet50v2 only
     patience: int = 6
+    augment: bool = True
     verbose: int = 1  # Keras progress bar on the terminal; 0 in tests
+
+
+class ProgressReporter(Protocol):
+    """Where a run reports its progress (the console's job writes it to the training_runs row)."""
+
+    def batch(self, epoch: int, batch: int, batches: int, logs: dict) -> None: ...
+
+    def epoch(self, epoch: int, history: dict[str, list[float]]) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+
+def _progress_callback(reporter: ProgressReporter, batches: int):
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epoch_index = 0
+            self.history: dict[str, list[float]] = {}
+            self.stopped = False
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_index = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            values = {k: float(v) for k, v in (logs or {}).items()}
+            reporter.batch(self.epoch_index, batch + 1, batches, values)
+            # Checked every batch: Keras ends fit() after the current step, so Stop is prompt.
+            if reporter.should_stop():
+                self.stopped = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            for key, value in (logs or {}).items():
+                if key != "learning_rate":
+                    self.history.setdefault(key, []).append(float(value))
+            reporter.epoch(epoch + 1, self.history)
+
+    return Progress()
 
 
 def class_weights(labels: np.ndarray, classes: int) -> dict[int, float]:
@@ -105,9 +147,17 @@ def _hardware() -> dict:
 
 
 def train_plugin(
-    plugin_class, data_dir: str | Path, models_dir: str | Path, options: TrainingOptions = TrainingOptions()
+    plugin_class,
+    data_dir: str | Path,
+    models_dir: str | Path,
+    options: TrainingOptions = TrainingOptions(),
+    reporter: ProgressReporter | None = None,
 ) -> Path:
-    """Train, evaluate on the test split and write the versioned folder; returns its path."""
+    """Train, evaluate on the test split and write the versioned folder; returns its path.
+
+    Everything is written into a staging folder first and renamed into place at the end, so a
+    run killed midway never leaves a folder that the registry would take for a usable version.
+    """
     import keras
 
     keras.utils.set_random_seed(options.seed)
@@ -130,7 +180,25 @@ def train_plugin(
     plugin.model = model  # preprocess_tensor reads the input shape from the model
 
     version = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    out_dir = Path(models_dir) / plugin.name / version
+    final_dir = Path(models_dir) / plugin.name / version
+    staging_root = Path(models_dir) / ".staging"
+    staging_root.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(tempfile.mkdtemp(prefix=f"{plugin.name}-{version}-", dir=staging_root))
+    try:
+        return _train_into(plugin_class, plugin, model, shape, data_dir, models_dir, options, reporter,
+                           train_all, train, validation, test, version, out_dir, final_dir)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def _train_into(plugin_class, plugin, model, shape, data_dir, models_dir, options, reporter,
+                train_all, train, validation, test, version, out_dir: Path, final_dir: Path) -> Path:
+    import keras
+
+    augment = augmentation() if options.augment else None
+    train_data = _tf_dataset(plugin, train, options.batch_size, augment, options.seed)
+    batches = int(np.ceil(len(train) / options.batch_size))
+    progress = _progress_callback(reporter, batches) if reporter else None
     with tempfile.TemporaryDirectory() as scratch:
         checkpoint = Path(scratch) / "best.keras"
         callbacks = [
@@ -141,10 +209,10 @@ def train_plugin(
                 monitor="val_loss", factor=0.5, patience=max(1, options.patience // 2), min_lr=1e-6
             ),
             keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
-        ]
+        ] + ([progress] if progress else [])
         started = time.perf_counter()
         history = model.fit(
-            _tf_dataset(plugin, train, options.batch_size, augmentation(), options.seed),
+            train_data,
             validation_data=_tf_dataset(plugin, validation, options.batch_size, None, options.seed),
             epochs=options.epochs,
             class_weight=class_weights(train.labels, len(plugin.labels)),
@@ -153,18 +221,19 @@ def train_plugin(
             shuffle=False,  # the tf.data pipeline shuffles, seeded
         )
         seconds = time.perf_counter() - started
-        out_dir.mkdir(parents=True)
         if checkpoint.exists():
             shutil.copyfile(checkpoint, out_dir / MODEL_FILE)
         else:
             model.save(out_dir / MODEL_FILE)
 
+    curves = {k: [float(v) for v in values] for k, values in history.history.items() if k != "learning_rate"}
     plot_class_counts(train_all.class_counts(), out_dir / "class_counts.png")
-    plot_training_curves(
-        {k: [float(v) for v in values] for k, values in history.history.items()},
-        out_dir / "training_curves.png",
-    )
-    trained = plugin_class(models_dir).load()
+    plot_training_curves(curves, out_dir / "training_curves.png")
+    if augment is not None:
+        plot_augmented_samples(train.images, augment, out_dir / "augmented_samples.png", options.seed)
+    trained = plugin_class(models_dir)
+    trained._pinned_dir = out_dir  # evaluate the staged model, not the newest one in place
+    trained.load()
     # The LiteRT copy that serving uses, with the checksum of the model it was made from.
     trained.convert_to_litert()
     metrics = evaluate_plugin(trained, test, out_dir)
@@ -188,16 +257,24 @@ def train_plugin(
             "seed": options.seed,
             "seconds": round(seconds, 1),
             "hardware": _hardware(),
-            "augmentation": "flip, rotation ±5%, zoom ±10%, translation ±8% (Keras preprocessing layers)",
+            "augmentation": (
+                "flip, rotation ±5%, zoom ±10%, translation ±8% (Keras preprocessing layers)"
+                if augment is not None else "off"
+            ),
             "class_weights": "inverse class frequency",
+            "stopped_early_by_admin": bool(progress and progress.stopped),
+            "history": curves,
         },
+        "model_bytes": (out_dir / MODEL_FILE).stat().st_size,
         "test_metrics": {
             k: metrics[k] for k in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "samples")
         },
         "limits": LIMITS + _pretraining_note(plugin.name, options.imagenet_weights),
     }
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2))
-    return out_dir
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    out_dir.rename(final_dir)
+    return final_dir
 
 
 def _pretraining_note(name: str, imagenet_weights: Path | None) -> list[str]:

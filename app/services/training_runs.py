@@ -1,0 +1,173 @@
+"""Training runs from the admin console: start, follow, stop, and sweep the lost ones.
+
+The console and `flask ml train` share one code path: both end in
+app.ml.training.trainer.train_plugin; the console's job only adds progress reporting and Stop
+through the training_runs row. Runs go on their own RQ queue (TRAINING_QUEUE), served by
+`flask worker --queue training`, so a day-long training never delays a screening.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from rq import Queue
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs.queue import get_redis
+from app.models._time import utcnow
+from app.models.training_run import TrainingRun, TrainingStatus
+from app.plugins.base import CARD_FILE, EVALUATION_FILE, MODEL_FILE
+from app.security import audit
+
+TRAINABLE = ("baseline-cnn", "resnet50v2")
+# A running job writes its heartbeat every few seconds while it fits; evaluating and converting
+# the finished model write none, and take minutes for ResNet50V2 on CPU: hence the margin.
+HEARTBEAT_STALE = timedelta(minutes=30)
+
+
+class TrainingRequestError(ValueError):
+    """A training request that cannot start; `str(error)` says why, `status` is the HTTP code."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    plugin: str
+    version: str
+    folder: Path
+    card: dict
+    evaluation: dict
+
+    @property
+    def metrics(self) -> dict:
+        return self.evaluation or self.card.get("test_metrics") or {}
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.card.get("training", {}).get("stopped_early_by_admin"))
+
+    @property
+    def size_mb(self) -> float:
+        return round((self.folder / MODEL_FILE).stat().st_size / 1e6, 1)
+
+
+def models_dir() -> Path:
+    return Path(current_app.config["ML_MODELS_DIR"])
+
+
+def data_root() -> Path:
+    return Path(current_app.config["TRAINING_DATA_DIR"])
+
+
+def training_queue() -> Queue:
+    return Queue(current_app.config["TRAINING_QUEUE"], connection=get_redis(),
+                 default_timeout=current_app.config["TRAINING_JOB_TIMEOUT"])
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def versions(plugin: str | None = None) -> list[ModelVersion]:
+    """Every trained version on disk (newest first), of one plugin or of all trainable ones."""
+    found = []
+    for name in (plugin,) if plugin else TRAINABLE:
+        folder = models_dir() / name
+        if not folder.is_dir():
+            continue
+        for version_dir in sorted(folder.iterdir(), reverse=True):
+            if (version_dir / MODEL_FILE).is_file():
+                found.append(ModelVersion(name, version_dir.name, version_dir,
+                                          _read_json(version_dir / CARD_FILE),
+                                          _read_json(version_dir / EVALUATION_FILE)))
+    return found
+
+
+def get_version(plugin: str, version: str) -> ModelVersion | None:
+    return next((v for v in versions(plugin) if v.version == version), None) if plugin in TRAINABLE else None
+
+
+def check_imagenet_weights(path: Path) -> None:
+    """Refuse a file that is not a Keras HDF5 weights file; the job then loads it into the model."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as weights:
+            if "layer_names" not in weights.attrs and not len(weights.keys()):
+                raise TrainingRequestError("The weights file holds no layers.")
+    except OSError as exc:
+        raise TrainingRequestError("The weights file is not a Keras .h5 weights file.") from exc
+
+
+def parse_options(form: dict) -> dict:
+    plugin = form.get("plugin", "")
+    if plugin not in TRAINABLE:
+        raise TrainingRequestError(f"Choose a plugin: {', '.join(TRAINABLE)}.")
+    bounds = {"epochs": (1, 500), "batch_size": (1, 1024)}
+    options = {"plugin": plugin, "augment": bool(form.get("augment"))}
+    for key, (low, high) in bounds.items():
+        raw = str(form.get(key, "")).strip()
+        if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
+            label = key.replace("_", " ").capitalize()
+            raise TrainingRequestError(f"{label} must be a whole number {low}–{high}.")
+        options[key] = int(raw)
+    return options
+
+
+def start_run(options: dict, data_path: Path, actor_id: int | None,
+              imagenet_weights: Path | None = None) -> TrainingRun:
+    if imagenet_weights is not None and options["plugin"] != "resnet50v2":
+        raise TrainingRequestError("ImageNet weights apply to resnet50v2 only.")
+    if imagenet_weights is not None:
+        check_imagenet_weights(imagenet_weights)
+        options = {**options, "imagenet_weights": str(imagenet_weights)}
+    run = TrainingRun(plugin=options["plugin"], data_path=str(data_path), options=options,
+                      progress={}, started_by_id=actor_id)
+    db.session.add(run)
+    db.session.flush()
+    audit.record("training.start", actor_id=actor_id, target=f"training_run:{run.id}",
+                 details={"plugin": run.plugin, "epochs": options["epochs"]})
+    db.session.commit()
+    from app.jobs.training import run_training
+
+    training_queue().enqueue(run_training, run.id, job_id=f"training-{run.id}")
+    return run
+
+
+def request_stop(run: TrainingRun, actor_id: int | None) -> None:
+    if not run.active:
+        raise TrainingRequestError("This run has already ended.", 409)
+    run.stop_requested = True
+    audit.record("training.stop", actor_id=actor_id, target=f"training_run:{run.id}")
+    db.session.commit()
+
+
+def sweep_lost_runs(now=None) -> int:
+    """Mark runs whose worker stopped beating as failed, with the reason; returns how many."""
+    now = now or utcnow()
+    lost = db.session.scalars(select(TrainingRun).where(
+        TrainingRun.status == TrainingStatus.RUNNING,
+        TrainingRun.heartbeat_at < now - HEARTBEAT_STALE,
+    )).all()
+    for run in lost:
+        run.status = TrainingStatus.FAILED
+        run.error = (f"The worker stopped responding (no heartbeat since {run.heartbeat_at:%Y-%m-%d %H:%M} "
+                     "UTC); nothing was saved as a model version.")
+        run.finished_at = now
+    db.session.commit()
+    return len(lost)
+
+
+def recent_runs(limit: int = 20) -> list[TrainingRun]:
+    return list(db.session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(limit)))
