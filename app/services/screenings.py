@@ -16,6 +16,7 @@ from app.clinical.phq9 import Phq9Error, Phq9Result, score_phq9
 from app.extensions import db
 from app.jobs.analysis_queue import enqueue
 from app.ml import media
+from app.ml.scoring import indicator
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from app.models.user import Role, User
@@ -226,3 +227,16 @@ def list_for_patient(patient: User, limit: int | None = None) -> list[Screening]
     if limit:
         query = query.limit(limit)
     return list(db.session.scalars(query))
+
+
+def frame_indicators(screening: Screening) -> list[float | None] | None:
+    """The facial-affect indicator of each analysed frame of a clip, None where no face was
+    found; None for a screening without analysed frames."""
+    labels = (screening.facial_result or {}).get("plugin", {}).get("labels")
+    if not screening.frames or not labels:
+        return None
+    return [
+        indicator([frame.probabilities.get(label, 0.0) for label in labels], labels)
+        if frame.face_found else None
+        for frame in screening.frames
+    ]

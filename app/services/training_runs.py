@@ -9,6 +9,7 @@ through the training_runs row. Runs go on their own RQ queue (TRAINING_QUEUE), s
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,12 +20,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs.queue import get_redis
+from app.ml.training.uploads import UploadError, receive_upload, save_stream, server_datasets
 from app.models._time import utcnow
 from app.models.training_run import TrainingRun, TrainingStatus
-from app.plugins.base import CARD_FILE, EVALUATION_FILE, MODEL_FILE
+from app.plugins.base import CARD_FILE, EVALUATION_FILE, FER_LABELS, MODEL_FILE
 from app.security import audit
 
 TRAINABLE = ("baseline-cnn", "resnet50v2")
+LABELS = FER_LABELS  # the classes every trainable plugin learns, in the model's output order
 # A running job writes its heartbeat every few seconds while it fits; evaluating and converting
 # the finished model write none, and take minutes for ResNet50V2 on CPU: hence the margin.
 HEARTBEAT_STALE = timedelta(minutes=30)
@@ -36,6 +39,43 @@ class TrainingRequestError(ValueError):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+def server_dataset_names() -> list[str]:
+    """Data sets an admin may pick, already under TRAINING_DATA_DIR."""
+    return server_datasets(data_root())
+
+
+def receive_dataset(upload, chosen: str) -> Path:
+    """The data set a run trains on: a streamed upload (checked), or one already on the server."""
+    root = data_root()
+    try:
+        if upload is not None and upload.filename:
+            return receive_upload(upload.stream, upload.filename, root,
+                                  current_app.config["TRAINING_UPLOAD_MAX_BYTES"])
+        if chosen not in server_datasets(root):
+            raise UploadError("Upload a data set or choose one already on the server.")
+    except UploadError as error:
+        raise TrainingRequestError(str(error), error.status) from error
+    return root / chosen
+
+
+def receive_imagenet_weights(upload) -> Path | None:
+    """An uploaded ImageNet weights file, kept only when it loads as ResNet50V2 weights."""
+    if upload is None or not upload.filename:
+        return None
+    root = data_root()
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="weights-", dir=root))
+    weights = folder / "imagenet_weights.h5"
+    try:
+        save_stream(upload.stream, weights, current_app.config["TRAINING_UPLOAD_MAX_BYTES"])
+        check_imagenet_weights(weights)
+    except (UploadError, TrainingRequestError) as error:
+        weights.unlink(missing_ok=True)
+        folder.rmdir()
+        raise TrainingRequestError(str(error), error.status) from error
+    return weights
 
 
 @dataclass(frozen=True)

@@ -6,22 +6,16 @@ shows a screening or any clinical value.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.blueprints.admin import bp
+from app.blueprints.admin import bp, charts
 from app.blueprints.admin.forms import ActionForm
 from app.blueprints.admin.routes import admin_only
 from app.blueprints.htmx import is_htmx
 from app.extensions import csrf, db
-from app.ml.training import svg_charts
-from app.ml.training.uploads import UploadError, receive_upload, save_stream, server_datasets
 from app.models._ids import parse_id
 from app.models.training_run import TrainingRun
-from app.plugins.base import FER_LABELS
 from app.services import training_runs
 
 # Figures a version folder may hold; nothing else in it is served.
@@ -32,7 +26,7 @@ def _models_page(error: str | None = None, status: int = 200):
     training_runs.sweep_lost_runs()
     page = render_template("admin/models/index.html", versions=training_runs.versions(),
                            runs=training_runs.recent_runs(),
-                           datasets=server_datasets(training_runs.data_root()),
+                           datasets=training_runs.server_dataset_names(),
                            plugins=training_runs.TRAINABLE, form=ActionForm(), error=error,
                            upload_limit_mb=current_app.config["TRAINING_UPLOAD_MAX_BYTES"] // (1024 * 1024))
     return page, status
@@ -44,17 +38,6 @@ def models():
     return _models_page()
 
 
-def _dataset_path(form) -> Path:
-    upload = request.files.get("dataset_file")
-    if upload is not None and upload.filename:
-        return receive_upload(upload.stream, upload.filename, training_runs.data_root(),
-                              current_app.config["TRAINING_UPLOAD_MAX_BYTES"])
-    name = form.get("dataset", "")
-    if name not in server_datasets(training_runs.data_root()):
-        raise UploadError("Upload a data set or choose one already on the server.")
-    return training_runs.data_root() / name
-
-
 @bp.post("/models/train")
 @admin_only
 @csrf.exempt  # checked below, once the larger upload limit of this form is in force
@@ -63,31 +46,15 @@ def train_model():
     # Room for the weights file and the form fields on top of the data set itself.
     request.max_content_length = 2 * limit + 1024 * 1024
     csrf.protect()
-    form = request.form
-    weights_file = request.files.get("imagenet_weights")
     try:
-        options = training_runs.parse_options(form)
-        weights = None
-        if weights_file is not None and weights_file.filename:
-            folder = Path(tempfile.mkdtemp(prefix="weights-", dir=_ensure(training_runs.data_root())))
-            weights = folder / "imagenet_weights.h5"
-            save_stream(weights_file.stream, weights, limit)
-            try:
-                training_runs.check_imagenet_weights(weights)
-            except training_runs.TrainingRequestError:
-                weights.unlink()
-                folder.rmdir()
-                raise
-        data_path = _dataset_path(form)
+        options = training_runs.parse_options(request.form)
+        weights = training_runs.receive_imagenet_weights(request.files.get("imagenet_weights"))
+        data_path = training_runs.receive_dataset(request.files.get("dataset_file"),
+                                                  request.form.get("dataset", ""))
         run = training_runs.start_run(options, data_path, current_user.id, weights)
-    except (UploadError, training_runs.TrainingRequestError) as error:
+    except training_runs.TrainingRequestError as error:
         return _models_page(error=str(error), status=error.status)
     return redirect(url_for("admin.training_run", run_id=run.id), code=303)
-
-
-def _ensure(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _run_or_404(run_id: str) -> TrainingRun:
@@ -100,8 +67,8 @@ def _run_or_404(run_id: str) -> TrainingRun:
 def _run_context(run: TrainingRun) -> dict:
     history = (run.progress or {}).get("history", {})
     return {"run": run, "form": ActionForm(),
-            "loss_chart": svg_charts.curve(history.get("loss"), history.get("val_loss")),
-            "accuracy_chart": svg_charts.curve(history.get("accuracy"), history.get("val_accuracy"))}
+            "loss_chart": charts.curve(history.get("loss"), history.get("val_loss")),
+            "accuracy_chart": charts.curve(history.get("accuracy"), history.get("val_accuracy"))}
 
 
 @bp.get("/models/runs/<run_id>")
@@ -141,11 +108,11 @@ def model_version(plugin: str, version: str):
     history = training.get("history", {})
     counts = found.card.get("training_data", {}).get("class_counts", {})
     return render_template(
-        "admin/models/version.html", version=found, form=ActionForm(), labels=FER_LABELS,
+        "admin/models/version.html", version=found, form=ActionForm(), labels=training_runs.LABELS,
         figures={name for name in FIGURES if (found.folder / f"{name}.png").is_file()},
-        counts_chart=svg_charts.bars(counts) if counts else None,
-        loss_chart=svg_charts.curve(history.get("loss"), history.get("val_loss")),
-        accuracy_chart=svg_charts.curve(history.get("accuracy"), history.get("val_accuracy")))
+        counts_chart=charts.bars(counts) if counts else None,
+        loss_chart=charts.curve(history.get("loss"), history.get("val_loss")),
+        accuracy_chart=charts.curve(history.get("accuracy"), history.get("val_accuracy")))
 
 
 @bp.get("/models/<plugin>/<version>/<figure>.png")
@@ -163,5 +130,5 @@ def model_figure(plugin: str, version: str, figure: str):
 def compare_models():
     found = training_runs.versions()
     test_sets = {v.metrics.get("data") or v.card.get("training_data", {}).get("source") for v in found}
-    return render_template("admin/models/compare.html", versions=found, labels=FER_LABELS,
+    return render_template("admin/models/compare.html", versions=found, labels=training_runs.LABELS,
                            same_test_split=len(test_sets) <= 1)

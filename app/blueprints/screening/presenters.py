@@ -11,8 +11,8 @@ from flask import current_app, url_for
 
 from app.clinical.phq9 import PHQ9_ITEMS, Phq9Result, score_phq9
 from app.clinical.triage import DOCTOR_SUGGESTED_TOTAL, is_crisis
-from app.ml.scoring import indicator
 from app.models.screening import Screening
+from app.services.screenings import frame_indicators
 
 CHART_WIDTH = 300
 TIMELINE_WIDTH, TIMELINE_HEIGHT = 600, 120
@@ -58,20 +58,19 @@ def distribution_bars(distribution: dict[str, float]) -> list[Bar]:
 def timeline(screening: Screening) -> dict | None:
     """Per-frame indicator polylines (one per stretch with a face) and no-face ticks."""
     frames = screening.frames
-    labels = (screening.facial_result or {}).get("plugin", {}).get("labels")
-    if not frames or not labels:
+    values = frame_indicators(screening)
+    if not frames or values is None:
         return None
     duration = max(frame.t_seconds for frame in frames) or 1.0
     segments, current, gaps = [], [], []
-    for frame in frames:
+    for frame, value in zip(frames, values, strict=True):
         x = round(frame.t_seconds / duration * TIMELINE_WIDTH, 1)
-        if not frame.face_found:
+        if value is None:
             gaps.append(x)
             if current:
                 segments.append(current)
                 current = []
             continue
-        value = indicator([frame.probabilities.get(label, 0.0) for label in labels], labels)
         current.append(f"{x},{round(TIMELINE_HEIGHT - value / 100 * TIMELINE_HEIGHT, 1)}")
     if current:
         segments.append(current)
