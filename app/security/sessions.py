@@ -26,8 +26,8 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import ServiceUnavailable
 
-from app.blueprints.htmx import is_htmx
 from app.jobs.queue import get_redis
+from app.web.htmx import is_htmx
 
 log = logging.getLogger(__name__)
 

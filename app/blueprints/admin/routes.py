@@ -21,12 +21,12 @@ from app.blueprints.admin.forms import (
     ReasonForm,
     UserSearchForm,
 )
-from app.blueprints.htmx import is_htmx, render_page_or_fragment
 from app.models._ids import parse_id
 from app.models.user import Role, VerificationStatus
 from app.security import audit
 from app.security.policy import role_required
 from app.services import admin_doctors, admin_users, audit_log, platform_stats, plugin_settings, queue_health
+from app.web.htmx import is_htmx, render_page_or_fragment
 
 admin_only = role_required(Role.ADMIN)
 

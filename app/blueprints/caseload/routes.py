@@ -12,12 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 from app.blueprints.caseload import bp
 from app.blueprints.caseload.forms import DismissPromptForm, FilterForm, FollowupForm
-from app.blueprints.htmx import is_htmx
 from app.models.care import Consultation
 from app.models.user import Role
 from app.security.policy import can_see_patients, doctor_treats, role_required
 from app.services import caseload, chat, consultations, diagnoses
 from app.services.consultations import CareError
+from app.web.htmx import is_htmx
 
 
 def _verified_doctor() -> None:

@@ -14,7 +14,6 @@ from app.blueprints.consultations.forms import (
     ReportForm,
     RequestForm,
 )
-from app.blueprints.htmx import is_htmx
 from app.ml.phq9 import ANSWER_OPTIONS, BANDS, PHQ9_ITEMS
 from app.models._ids import parse_id
 from app.models.care import Consultation, ConsultationStatus
@@ -28,6 +27,7 @@ from app.security.policy import (
 )
 from app.services import chat, consultations, crisis, diagnoses, directory, followups, notifications, reports
 from app.services.consultations import CareError
+from app.web.htmx import is_htmx
 
 FIRST_AVAILABLE = "any"
 

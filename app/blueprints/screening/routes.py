@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.blueprints.bearer import api_scope, note_patient
-from app.blueprints.htmx import is_htmx
 from app.blueprints.screening import bp, presenters
 from app.blueprints.screening.forms import UNANSWERED, ScreeningForm
 from app.ml.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
@@ -17,6 +15,8 @@ from app.security.media_crypto import MediaDecryptionError
 from app.security.policy import activation_map_visible_to, role_required
 from app.services import activation_maps, consent, followups, media_store, screenings
 from app.services.plugin_settings import list_plugins
+from app.web.bearer import api_scope, note_patient
+from app.web.htmx import is_htmx
 
 # htmx stops a polling element when the response has this status (and still swaps it).
 STOP_POLLING = 286

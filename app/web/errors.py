@@ -13,8 +13,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.blueprints.htmx import is_htmx
 from app.extensions import db
+from app.web.htmx import is_htmx
 
 log = logging.getLogger(__name__)
 
