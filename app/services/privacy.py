@@ -50,6 +50,7 @@ from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
 from app.security.passwords import verify_password
 from app.services import fhir_records, mailer, media_store, mfa, notifications
+from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,8 @@ VIDEO_EXTENSIONS = {"video/webm": ".webm", "video/mp4": ".mp4", "video/ogg": ".o
                     "video/x-msvideo": ".avi"}
 
 
-class PrivacyError(Exception):
-    """A request the patient can fix; `message` is shown to them, `status` is the HTTP code."""
-
-    def __init__(self, message: str, status: int = 400):
-        self.message, self.status = message, status
-        super().__init__(message)
+class PrivacyError(ServiceError):
+    """An export or deletion request the patient can fix."""
 
 
 # --- What is stored -------------------------------------------------------------------------

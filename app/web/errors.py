@@ -1,6 +1,7 @@
 """Error pages that fit the layout, an htmx error fragment, and JSON for the API.
 
-Every error a user can cause ends here with a clear message and its 4xx status; unexpected
+Every error a user can cause ends here with a clear message and its 4xx status: an HTTP error
+raised by a route, or a `ServiceError` a service raised and the route let through. Unexpected
 ones become a 500 page after the database session is rolled back.
 """
 
@@ -12,9 +13,12 @@ from flask import Flask, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
+from app.services.errors import ServiceError
 from app.web.htmx import is_htmx
+from app.web.negotiation import wants_json
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,11 @@ def _message(error: HTTPException) -> str:
 
 def render_error(error: HTTPException):
     code = error.code or 500
-    title, message = TITLES.get(code, error.name), _message(error)
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    return _render(code, TITLES.get(code, error.name), _message(error))
+
+
+def _render(code: int, title: str, message: str):
+    if wants_json():
         return jsonify(error={"status": code, "title": title, "message": message}), code
     if is_htmx():
         response = render_template("partials/error.html", code=code, title=title, message=message)
@@ -65,6 +72,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         return render_error(error)
+
+    @app.errorhandler(ServiceError)
+    def handle_refusal(error: ServiceError):
+        return _render(error.status, TITLES.get(error.status, HTTP_STATUS_CODES.get(error.status, "Error")),
+                       error.message)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

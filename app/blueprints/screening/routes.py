@@ -17,17 +17,10 @@ from app.services import activation_maps, consent, followups, media_store, scree
 from app.services.plugin_settings import list_plugins
 from app.web.bearer import api_scope, note_patient
 from app.web.htmx import is_htmx
+from app.web.negotiation import wants_json
 
 # htmx stops a polling element when the response has this status (and still swaps it).
 STOP_POLLING = 286
-
-
-def _wants_json() -> bool:
-    return (
-        request.path.startswith("/api/")
-        or request.headers.get("X-Requested-With") == "XMLHttpRequest"
-        or request.accept_mimetypes.best == "application/json"
-    )
 
 
 def _screening_or_404(screening_id: int) -> Screening:
@@ -103,7 +96,7 @@ def _form_message(form: ScreeningForm) -> str:
 @role_required(Role.PATIENT)
 def new():
     if consent.active_screening_consent(current_user) is None:
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"status": 403, "message": screenings.ConsentRequired().message}), 403
         flash("Before your first screening, please read how MoodLens uses your photo or clip.", "info")
         return redirect(url_for("screening.consent_page"))
@@ -112,7 +105,7 @@ def new():
         return _render_new(form)
     if not form.validate():
         message = _form_message(form)
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"status": 422, "message": message, "fields": form.errors}), 422
         return _render_new(form, 422, message)
     # Questionnaire only: a file chosen before switching is ignored, never read or stored.
@@ -123,14 +116,14 @@ def new():
             form.answers, form.difficulty.data, share_with_care=form.shares_with_care,
         )
     except screenings.ScreeningError as error:
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"status": error.status, "message": error.message}), error.status
         return _render_new(form, error.status, error.message)
     location = url_for("screening.detail", screening_id=screening.id)
     # "Submit and talk to a doctor now" (the crisis panel): straight to the request, this screening ticked.
     talk_now = request.form.get("then") == "doctor"
     next_url = (presenters.consultation_url(screening) if talk_now else None) or location
-    if _wants_json():
+    if wants_json():
         return (
             jsonify(id=screening.id, status=screening.status.value, url=location, urgent=screening.urgent,
                     next=next_url),
