@@ -8,8 +8,9 @@ ones become a 500 page after the database session is rolled back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -68,6 +69,27 @@ def _render(code: int, title: str, message: str):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def refusals_shown_on(page: Callable) -> Callable:
+    """Mark a form's POST view whose refusals show `page` again with the message flashed, so the
+    person keeps the list they acted on; htmx and JSON requests still get the fragment or JSON."""
+
+    def decorator(view: Callable) -> Callable:
+        view.refusal_page = page  # read by the ServiceError handler below
+        return view
+
+    return decorator
+
+
+def _render_refusal(error: ServiceError):
+    view = current_app.view_functions.get(request.endpoint or "")
+    page = getattr(view, "refusal_page", None)
+    if page is not None and not is_htmx() and not wants_json():
+        flash(error.message, "error")
+        return page(), error.status
+    return _render(error.status, TITLES.get(error.status, HTTP_STATUS_CODES.get(error.status, "Error")),
+                   error.message)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
@@ -75,8 +97,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def handle_refusal(error: ServiceError):
-        return _render(error.status, TITLES.get(error.status, HTTP_STATUS_CODES.get(error.status, "Error")),
-                       error.message)
+        return _render_refusal(error)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
