@@ -17,7 +17,7 @@ from app.models.user import Role
 from app.security.policy import can_see_patients, role_required
 from app.services import care_access, caseload, chat, diagnoses
 from app.web.forms import errors_in
-from app.web.htmx import is_htmx
+from app.web.htmx import is_htmx, render_page_or_fragment
 
 
 def _verified_doctor() -> None:
@@ -62,10 +62,7 @@ def index():
     form = FilterForm(formdata=request.args)
     context = dict(caseload=caseload.caseload(current_user, filters), filters=filters, form=form,
                    return_query=request.query_string.decode())
-    # A history restore (back/forward) replaces the whole page, so it gets the whole page.
-    if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
-        return render_template("partials/caseload_results.html", **context)
-    return render_template("caseload/index.html", **context)
+    return render_page_or_fragment("caseload/index.html", "partials/caseload_results.html", **context)
 
 
 @bp.get("/doctor/caseload.csv")
@@ -115,19 +112,16 @@ def followup(consultation_id: int):
 
 # --- Treat-to-target prompts on the consultation page (an htmx fragment) ------------------------
 
-def _prompts_fragment(consultation: Consultation, form: DismissPromptForm | None = None, status: int = 200):
-    return render_template("partials/caseload_prompts.html", consultation=consultation,
-                           prompts=caseload.open_prompts(consultation),
-                           form=form or DismissPromptForm()), status
+def _prompts_fragment(consultation: Consultation):
+    return render_page_or_fragment(url_for("consultations.detail", consultation_id=consultation.id),
+                                   "partials/caseload_prompts.html", consultation=consultation,
+                                   prompts=caseload.open_prompts(consultation), form=DismissPromptForm())
 
 
 @bp.get("/consultations/<int:consultation_id>/prompts")
 @role_required(Role.DOCTOR)
 def prompts(consultation_id: int):
-    consultation = _treated(consultation_id)
-    if not is_htmx():
-        return redirect(url_for("consultations.detail", consultation_id=consultation.id))
-    return _prompts_fragment(consultation)
+    return _prompts_fragment(_treated(consultation_id))
 
 
 @bp.post("/consultations/<int:consultation_id>/prompts/dismiss")

@@ -3,7 +3,7 @@ request for a new screening."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.blueprints.consultations import bp
@@ -14,25 +14,24 @@ from app.models.user import Role
 from app.security.policy import role_required
 from app.services import care_access, chat, consultations
 from app.web.forms import errors_in
-from app.web.htmx import is_htmx
+from app.web.htmx import is_htmx, render_page_or_fragment
 
 
-def _chat_update(consultation: Consultation):
+def _chat_update(consultation: Consultation, page: str):
     """The messages after the last one the page shows (`after`), to append to its log."""
     after = parse_id(request.values.get("after")) or 0
     new = chat.messages(consultation, after_id=after)
-    return render_template("partials/care_chat_update.html", consultation=consultation, messages=new,
-                           last_id=new[-1].id if new else after)
+    return render_page_or_fragment(page, "partials/care_chat_update.html", consultation=consultation,
+                                   messages=new, last_id=new[-1].id if new else after)
 
 
 @bp.get("/consultations/<int:consultation_id>/messages")
 @role_required(Role.PATIENT, Role.DOCTOR)
 def messages(consultation_id: int):
     consultation = care_access.chat_of(current_user, consultation_id)
-    if not is_htmx():
-        return redirect(url_for("consultations.detail", consultation_id=consultation.id))
-    consultations.record_reads(current_user, [consultation], "chat")
-    return _chat_update(consultation)
+    if is_htmx():
+        consultations.record_reads(current_user, [consultation], "chat")
+    return _chat_update(consultation, url_for("consultations.detail", consultation_id=consultation.id))
 
 
 @bp.post("/consultations/<int:consultation_id>/messages/read")
@@ -59,8 +58,8 @@ def post_message(consultation_id: int):
     chat.post_message(current_user, consultation, form.body.data)
     if is_htmx():
         consultations.record_reads(current_user, [consultation], "chat")
-        return _chat_update(consultation)
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#chat")
+    page = url_for("consultations.detail", consultation_id=consultation.id) + "#chat"
+    return _chat_update(consultation, page)
 
 
 @bp.post("/consultations/<int:consultation_id>/screening-request")

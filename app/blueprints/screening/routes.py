@@ -16,7 +16,7 @@ from app.security.policy import activation_map_visible_to, role_required
 from app.services import activation_maps, consent, followups, media_store, screenings
 from app.services.plugin_settings import list_plugins
 from app.web.bearer import api_scope, note_patient
-from app.web.htmx import is_htmx
+from app.web.htmx import is_htmx, render_page_or_fragment
 from app.web.negotiation import wants_json
 
 # htmx stops a polling element when the response has this status (and still swaps it).
@@ -172,10 +172,9 @@ def status(screening_id: int):
     """The self-polling progress fragment; once finished it returns the result with 286."""
     screening = _screening_or_404(screening_id)
     screenings.ensure_enqueued(screening)  # Redis back after an outage: start now
-    if not is_htmx():
-        return redirect(url_for("screening.detail", screening_id=screening.id))
     code = STOP_POLLING if screening.status.finished else 200
-    return render_template("partials/screening_facial.html", **_context(screening)), code
+    return render_page_or_fragment(url_for("screening.detail", screening_id=screening.id),
+                                   "partials/screening_facial.html", code, **_context(screening))
 
 
 @bp.post("/screenings/<int:screening_id>/retry")
@@ -200,13 +199,11 @@ def activation_map(screening_id: int):
     screening = _screening_or_404(screening_id)
     if not activation_map_visible_to(current_user, screening):
         abort(404)
-    if not is_htmx():
-        return redirect(url_for("screening.detail", screening_id=screening.id))
     state = activation_maps.state(screening)
     waiting = state in (activation_maps.PENDING, activation_maps.OFFLINE)
-    return render_template("partials/activation_map.html", s=screening, state=state), (
-        200 if waiting else STOP_POLLING
-    )
+    return render_page_or_fragment(url_for("screening.detail", screening_id=screening.id),
+                                   "partials/activation_map.html", 200 if waiting else STOP_POLLING,
+                                   s=screening, state=state)
 
 
 # --- history and home panel ---------------------------------------------------------------
