@@ -147,16 +147,16 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.caseload import bp as caseload_bp
     from app.blueprints.consultations import bp as consultations_bp
-    from app.blueprints.converters import register as register_converters
     from app.blueprints.fhir import bp as fhir_bp
     from app.blueprints.home import bp as home_bp
-    from app.blueprints.navigation import register as register_navigation
     from app.blueprints.ops import bp as ops_bp
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
     from app.blueprints.sso import bp as sso_bp
     from app.blueprints.sso import client as sso_client
     from app.blueprints.tokens import bp as tokens_bp
+    from app.web.converters import register as register_converters
+    from app.web.navigation import register as register_navigation
 
     register_converters(app)  # before the first rule: bounded <int:...> ids everywhere
     app.register_blueprint(home_bp)
@@ -177,17 +177,17 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from app.blueprints.errors import register
+    from app.web.errors import register
 
     register(app)
 
 
 def register_security_headers(app: Flask) -> None:
-    from app.blueprints import bearer
-    from app.security import headers, sessions
+    from app.security import headers
+    from app.web import bearer, session_rules
 
     headers.register(app)
-    sessions.register(app)
+    session_rules.register(app)
     bearer.register(app)  # after the session rules: a bearer request has no session
 
 

@@ -23,11 +23,12 @@ from app.models.user import DoctorProfile, PatientProfile, Role, User, Verificat
 from app.observability import metrics
 from app.security import audit, login_throttle, sessions, tokens
 from app.security.passwords import hash_password, needs_rehash, verify_password
+from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A problem the person can fix; `str(error)` is shown to them."""
 
 

@@ -13,10 +13,11 @@ from app.models._time import utcnow
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
 from app.services import accounts
+from app.services.errors import ServiceError
 
 
-class DoctorVerificationError(ValueError):
-    """A verification change that cannot be made; `status` is the HTTP code."""
+class DoctorVerificationError(ServiceError):
+    """A verification change that cannot be made."""
 
     status = 409
 

@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.user import Role, User
 from app.security import audit
+from app.services.errors import ServiceError
 
 PER_PAGE = 25
 
 
-class UserAdminError(ValueError):
-    """An account change that cannot be made; `status` is the HTTP code."""
+class UserAdminError(ServiceError):
+    """An account change that cannot be made."""
 
     status = 409
 

@@ -19,6 +19,7 @@ from app.models._time import utcnow
 from app.models.api_token import ApiToken, TokenKind, TokenScope
 from app.models.user import Role, User
 from app.security import audit
+from app.services.errors import ServiceError
 
 TOKEN_PREFIX = "mlk_"  # noqa: S105  (a marker that makes leaked tokens easy to scan for)
 LOOKUP_CHARS = 12
@@ -26,13 +27,8 @@ EXPIRY_CHOICES_DAYS = (30, 90, 180, 365)
 NAME_MAX = 80
 
 
-class TokenError(Exception):
-    """A request about tokens that cannot be honoured; `message` is safe to show."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class TokenError(ServiceError):
+    """A request about tokens that cannot be honoured."""
 
 
 @dataclass(frozen=True)
@@ -131,14 +127,12 @@ def revoke(user: User, token_id: int) -> ApiToken:
 
 # --- Checking a presented token -----------------------------------------------------------------
 
-class BearerError(Exception):
+class BearerError(ServiceError):
     """Why a presented bearer token was refused (RFC 6750 error code and a plain message)."""
 
     def __init__(self, code: str, message: str, status: int, token: ApiToken | None = None):
-        super().__init__(message)
+        super().__init__(message, status)
         self.code = code
-        self.message = message
-        self.status = status
         self.token = token
 
 

@@ -13,18 +13,14 @@ from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
 from app.security.policy import care_records_visible_to, consultation_visible_to, screening_visible_to
 from app.services import links, notifications
+from app.services.errors import ServiceError
 
 MESSAGE_MAX = 2000
 DECLINE_REASON_MAX = 1000
 
 
-class CareError(Exception):
-    """A failure the user caused; routes turn it into its 4xx with this message."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class CareError(ServiceError):
+    """A step of the care loop the user cannot take now."""
 
 
 def shareable_screenings(patient_id: int) -> list:

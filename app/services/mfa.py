@@ -18,10 +18,11 @@ from app.models.user import User
 from app.observability import metrics
 from app.security import audit, mfa, sessions
 from app.security.passwords import verify_password
+from app.services.errors import ServiceError
 
 
-class MfaError(ValueError):
-    pass
+class MfaError(ServiceError):
+    """A second-factor code or enrolment that was not accepted."""
 
 
 def locked_for(user: User) -> int:

@@ -22,10 +22,11 @@ from app.extensions import db
 from app.models.plugin_setting import PluginSetting
 from app.plugins.registry import DEFAULT_PLUGIN, deployment_plugins
 from app.security import audit
+from app.services.errors import ServiceError
 
 
-class PluginSettingError(ValueError):
-    """An admin change that cannot be made; `str(error)` says why, `status` is the HTTP code."""
+class PluginSettingError(ServiceError):
+    """An admin change that cannot be made."""
 
     status = 409
 

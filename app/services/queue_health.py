@@ -14,6 +14,7 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegist
 from app.extensions import db
 from app.jobs.queue import get_queue
 from app.security import audit
+from app.services.errors import ServiceError
 
 FAILED_SHOWN = 50
 # A worker that has not beaten for this long is probably gone (a SimpleWorker sends no
@@ -21,7 +22,7 @@ FAILED_SHOWN = 50
 STALE_AFTER = timedelta(minutes=2)
 
 
-class QueueError(ValueError):
+class QueueError(ServiceError):
     status = 409
 
 

@@ -24,15 +24,13 @@ from app.models.user import DoctorProfile, Role, User
 from app.security import audit
 from app.security.passwords import hash_password
 from app.services.accounts import find_user, normalise_email
+from app.services.errors import ServiceError
 
 
-class SsoError(Exception):
-    """A sign-in that cannot go ahead; `message` is safe to show."""
+class SsoError(ServiceError):
+    """A sign-in that cannot go ahead."""
 
-    def __init__(self, message: str, status: int = 403):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    status = 403
 
 
 @dataclass(frozen=True)

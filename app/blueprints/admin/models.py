@@ -12,11 +12,11 @@ from flask_login import current_user
 from app.blueprints.admin import bp, charts
 from app.blueprints.admin.forms import ActionForm
 from app.blueprints.admin.routes import admin_only
-from app.blueprints.htmx import is_htmx
 from app.extensions import csrf, db
 from app.models._ids import parse_id
 from app.models.training_run import TrainingRun
 from app.services import training_runs
+from app.web.htmx import is_htmx
 
 # Figures a version folder may hold; nothing else in it is served.
 FIGURES = {"confusion_matrix", "sample_predictions", "augmented_samples", "class_counts", "training_curves"}

@@ -1,8 +1,9 @@
 """The admin console. Admins manage the platform; they never see clinical content.
 
 Every view here is wrapped in `role_required(Role.ADMIN)` (tests walk the URL map to prove it).
-Actions are POSTs with a CSRF token; a refused action answers with its 4xx status and says why
-(an htmx request gets the message in the page's message area, a plain form the page again).
+Actions are POSTs with a CSRF token; a refused action (a ServiceError) answers with its 4xx status
+and says why: an htmx request gets the message in the page's message area, a plain form the page
+again (`refusals_shown_on`).
 """
 
 from __future__ import annotations
@@ -21,18 +22,16 @@ from app.blueprints.admin.forms import (
     ReasonForm,
     UserSearchForm,
 )
-from app.blueprints.htmx import is_htmx, render_page_or_fragment
 from app.models._ids import parse_id
 from app.models.user import Role, VerificationStatus
 from app.security import audit
 from app.security.policy import role_required
 from app.services import admin_doctors, admin_users, audit_log, platform_stats, plugin_settings, queue_health
+from app.services.errors import ServiceError
+from app.web.errors import refusals_shown_on
+from app.web.htmx import is_htmx, render_page_or_fragment
 
 admin_only = role_required(Role.ADMIN)
-
-
-class _BadInput(ValueError):
-    status = 400
 
 
 def _page_number() -> int:
@@ -44,15 +43,6 @@ def _page_number() -> int:
     if page is None and raw.lstrip("0"):
         abort(404, description="There is no such page.")
     return page or 1
-
-
-def _refuse(error: Exception, page):
-    """A refused action: htmx gets the error fragment, a plain form the page with a flash."""
-    status = getattr(error, "status", 409)
-    if is_htmx():
-        abort(status, description=str(error))
-    flash(str(error), "error")
-    return page(), status
 
 
 @bp.get("/")
@@ -77,10 +67,7 @@ def plugins():
 
 
 def _change_plugin(change, name: str, done: str, tell_default: bool = False):
-    try:
-        change(name, actor_id=current_user.id)
-    except plugin_settings.PluginSettingError as error:
-        return _refuse(error, _plugins_page)
+    change(name, actor_id=current_user.id)
     if tell_default:
         done += f" New screenings use {plugin_settings.default_plugin_name()}."
     if is_htmx():
@@ -91,18 +78,21 @@ def _change_plugin(change, name: str, done: str, tell_default: bool = False):
 
 @bp.post("/plugins/<name>/enable")
 @admin_only
+@refusals_shown_on(_plugins_page)
 def enable_plugin(name: str):
     return _change_plugin(plugin_settings.enable, name, f"{name} is enabled.")
 
 
 @bp.post("/plugins/<name>/disable")
 @admin_only
+@refusals_shown_on(_plugins_page)
 def disable_plugin(name: str):
     return _change_plugin(plugin_settings.disable, name, f"{name} is disabled.", tell_default=True)
 
 
 @bp.post("/plugins/<name>/default")
 @admin_only
+@refusals_shown_on(_plugins_page)
 def set_default_plugin(name: str):
     confirmed = request.form.get("confirm") == "yes"
     try:
@@ -110,8 +100,6 @@ def set_default_plugin(name: str):
     except plugin_settings.ConfirmationRequired as question:
         # Not a refusal: the same page asks, with the numbers, and offers the confirmed form.
         return _plugins_page(confirm={"name": name, "message": str(question)})
-    except plugin_settings.PluginSettingError as error:
-        return _refuse(error, _plugins_page)
     done = f"{name} is now the default for new screenings."
     if is_htmx():
         return _plugins_page(message=done)
@@ -151,11 +139,9 @@ def _back_to_doctors():
 
 @bp.post("/doctors/<int:user_id>/verify")
 @admin_only
+@refusals_shown_on(_doctors_page)
 def verify_doctor(user_id: int):
-    try:
-        profile = admin_doctors.verify(user_id, current_user)
-    except admin_doctors.DoctorVerificationError as error:
-        return _refuse(error, _doctors_page)
+    profile = admin_doctors.verify(user_id, current_user)
     flash(f"Dr {profile.full_name} is verified and now appears in the doctor directory.", "success")
     return _back_to_doctors()
 
@@ -163,24 +149,22 @@ def verify_doctor(user_id: int):
 def _close_doctor(user_id: int, change, done: str):
     form = ReasonForm()
     if not form.validate():
-        reason_error = "; ".join(form.reason.errors) or "Give a reason: the doctor will see it."
-        return _refuse(_BadInput(reason_error), _doctors_page)
-    try:
-        profile = change(user_id, current_user, form.reason.data)
-    except admin_doctors.DoctorVerificationError as error:
-        return _refuse(error, _doctors_page)
+        raise ServiceError("; ".join(form.reason.errors) or "Give a reason: the doctor will see it.", 400)
+    profile = change(user_id, current_user, form.reason.data)
     flash(done.format(name=profile.full_name), "success")
     return _back_to_doctors()
 
 
 @bp.post("/doctors/<int:user_id>/reject")
 @admin_only
+@refusals_shown_on(_doctors_page)
 def reject_doctor(user_id: int):
     return _close_doctor(user_id, admin_doctors.reject, "The application of Dr {name} was rejected.")
 
 
 @bp.post("/doctors/<int:user_id>/revoke")
 @admin_only
+@refusals_shown_on(_doctors_page)
 def revoke_doctor(user_id: int):
     return _close_doctor(user_id, admin_doctors.revoke,
                          "The verification of Dr {name} was revoked; their access to patients has ended.")
@@ -205,10 +189,7 @@ def users():
 
 
 def _change_user(change, user_id: int, done: str):
-    try:
-        user = change(user_id, current_user)
-    except admin_users.UserAdminError as error:
-        return _refuse(error, _users_page)
+    user = change(user_id, current_user)
     flash(done.format(email=user.email), "success")
     return redirect(_same_search(url_for("admin.users")))
 
@@ -223,18 +204,21 @@ def _same_search(page: str) -> str:
 
 @bp.post("/users/<int:user_id>/deactivate")
 @admin_only
+@refusals_shown_on(_users_page)
 def deactivate_user(user_id: int):
     return _change_user(admin_users.deactivate, user_id, "{email} is deactivated; their sessions have ended.")
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 @admin_only
+@refusals_shown_on(_users_page)
 def reactivate_user(user_id: int):
     return _change_user(admin_users.reactivate, user_id, "{email} is active again.")
 
 
 @bp.post("/users/<int:user_id>/reset-second-factor")
 @admin_only
+@refusals_shown_on(_users_page)
 def reset_second_factor(user_id: int):
     return _change_user(admin_users.reset_second_factor, user_id,
                         "The second factor of {email} was removed and their sessions ended; "
@@ -282,10 +266,8 @@ def queue():
 
 @bp.post("/queue/failed/<job_id>/retry")
 @admin_only
+@refusals_shown_on(_queue_page)
 def retry_job(job_id: str):
-    try:
-        queue_health.retry_failed(job_id, actor_id=current_user.id)
-    except queue_health.QueueError as error:
-        return _refuse(error, _queue_page)
+    queue_health.retry_failed(job_id, actor_id=current_user.id)
     flash(f"Job {job_id} is back on the queue.", "success")
     return redirect(url_for("admin.queue"))

@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from app.blueprints.api import bp
 from app.blueprints.api.presenters import report_payload
-from app.blueprints.bearer import api_scope, note_patient
 from app.models.api_token import TokenScope
 from app.services import reports
+from app.web.bearer import api_scope, note_patient
 
 
 @bp.get("/reports/<int:report_id>")

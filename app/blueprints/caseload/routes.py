@@ -12,12 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 from app.blueprints.caseload import bp
 from app.blueprints.caseload.forms import DismissPromptForm, FilterForm, FollowupForm
-from app.blueprints.htmx import is_htmx
 from app.models.care import Consultation
 from app.models.user import Role
-from app.security.policy import can_see_patients, doctor_treats, role_required
-from app.services import caseload, chat, consultations, diagnoses
-from app.services.consultations import CareError
+from app.security.policy import can_see_patients, role_required
+from app.services import care_access, caseload, chat, diagnoses
+from app.web.forms import errors_in
+from app.web.htmx import is_htmx, render_page_or_fragment
 
 
 def _verified_doctor() -> None:
@@ -28,7 +28,7 @@ def _verified_doctor() -> None:
 def _filters(args: MultiDict) -> caseload.Filters:
     form = FilterForm(formdata=args)
     if not form.validate():
-        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
+        abort(400, description=errors_in(form))
     return _from_form(form)
 
 
@@ -42,10 +42,7 @@ def _from_form(form: FilterForm) -> caseload.Filters:
 def _treated(consultation_id: int) -> Consultation:
     """A consultation this doctor treats; 404 otherwise (no hint that it exists)."""
     _verified_doctor()
-    consultation = consultations.get_for_user(current_user, consultation_id)
-    if consultation is None or not doctor_treats(current_user, consultation):
-        abort(404)
-    return consultation
+    return care_access.treated_by(current_user, consultation_id)
 
 
 def _back_to_caseload():
@@ -65,10 +62,7 @@ def index():
     form = FilterForm(formdata=request.args)
     context = dict(caseload=caseload.caseload(current_user, filters), filters=filters, form=form,
                    return_query=request.query_string.decode())
-    # A history restore (back/forward) replaces the whole page, so it gets the whole page.
-    if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
-        return render_template("partials/caseload_results.html", **context)
-    return render_template("caseload/index.html", **context)
+    return render_page_or_fragment("caseload/index.html", "partials/caseload_results.html", **context)
 
 
 @bp.get("/doctor/caseload.csv")
@@ -88,10 +82,7 @@ def export():
 @role_required(Role.DOCTOR)
 def request_screening(consultation_id: int):
     consultation = _treated(consultation_id)
-    try:
-        chat.request_screening(current_user, consultation)
-    except CareError as error:
-        abort(error.status, description=error.message)
+    chat.request_screening(current_user, consultation)
     flash(f"{consultation.patient.display_name} was asked to take a new screening.", "success")
     return _back_to_caseload()
 
@@ -113,10 +104,7 @@ def followup(consultation_id: int):
         return render_template("caseload/followup.html", **context)
     if not form.validate_on_submit():
         return render_template("caseload/followup.html", **context), 400
-    try:
-        diagnoses.reschedule_followup(current_user, consultation, form.days.data)
-    except CareError as error:
-        abort(error.status, description=error.message)
+    diagnoses.reschedule_followup(current_user, consultation, form.days.data)
     flash(f"Next follow-up screening for {consultation.patient.display_name} set in {form.days.data} days.",
           "success")
     return _back_to_caseload()
@@ -124,19 +112,16 @@ def followup(consultation_id: int):
 
 # --- Treat-to-target prompts on the consultation page (an htmx fragment) ------------------------
 
-def _prompts_fragment(consultation: Consultation, form: DismissPromptForm | None = None, status: int = 200):
-    return render_template("partials/caseload_prompts.html", consultation=consultation,
-                           prompts=caseload.open_prompts(consultation),
-                           form=form or DismissPromptForm()), status
+def _prompts_fragment(consultation: Consultation):
+    return render_page_or_fragment(url_for("consultations.detail", consultation_id=consultation.id),
+                                   "partials/caseload_prompts.html", consultation=consultation,
+                                   prompts=caseload.open_prompts(consultation), form=DismissPromptForm())
 
 
 @bp.get("/consultations/<int:consultation_id>/prompts")
 @role_required(Role.DOCTOR)
 def prompts(consultation_id: int):
-    consultation = _treated(consultation_id)
-    if not is_htmx():
-        return redirect(url_for("consultations.detail", consultation_id=consultation.id))
-    return _prompts_fragment(consultation)
+    return _prompts_fragment(_treated(consultation_id))
 
 
 @bp.post("/consultations/<int:consultation_id>/prompts/dismiss")
@@ -145,13 +130,10 @@ def dismiss_prompt(consultation_id: int):
     consultation = _treated(consultation_id)
     form = DismissPromptForm()
     if not form.validate_on_submit() or not form.screening_id.data.isdigit():
-        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors)
+        abort(400, description=errors_in(form)
               or "That prompt could not be read; reload the page.")
-    try:
-        caseload.dismiss_prompt(current_user, consultation, form.kind.data, int(form.screening_id.data),
-                                form.reason.data)
-    except CareError as error:
-        abort(error.status, description=error.message)
+    caseload.dismiss_prompt(current_user, consultation, form.kind.data, int(form.screening_id.data),
+                            form.reason.data)
     if is_htmx():
         return _prompts_fragment(consultation)
     flash("Prompt dismissed; your reason is kept with the record.", "info")

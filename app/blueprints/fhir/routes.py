@@ -7,13 +7,13 @@ import json
 from flask import Response, abort, render_template, request
 from flask_login import current_user
 
-from app.blueprints.bearer import api_scope, note_patient
 from app.blueprints.fhir import bp
 from app.models.api_token import TokenScope
 from app.models.care import Report
 from app.models.user import Role
 from app.security.policy import role_required
 from app.services import consultations, fhir_records, reports
+from app.web.bearer import api_scope, note_patient
 
 FHIR_JSON = "application/fhir+json"
 

@@ -6,13 +6,12 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 
 from app.blueprints.consultations.forms import ReportForm
-from app.blueprints.consultations.routes import audit_view, fail, treating
 from app.blueprints.reports import bp
 from app.models.care import Report, ReportStatus
 from app.models.user import Role
 from app.security.policy import role_required
-from app.services import reports
-from app.services.consultations import CareError
+from app.services import care_access, consultations, reports
+from app.web.forms import errors_in
 
 
 def load_report(report_id: int) -> Report:
@@ -22,24 +21,15 @@ def load_report(report_id: int) -> Report:
     return report
 
 
-def _editable(report: Report) -> Report:
-    if current_user.role is not Role.DOCTOR:
-        abort(404)
-    return report
-
-
 @bp.post("/consultations/<int:consultation_id>/reports")
 @role_required(Role.DOCTOR)
 def create(consultation_id: int):
-    consultation = treating(consultation_id)
+    consultation = care_access.treated_by(current_user, consultation_id)
     form = ReportForm()
     if not form.validate_on_submit():
-        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
-    try:
-        report = reports.create(current_user, consultation, form.period_start.data, form.period_end.data,
-                                form.comments.data or "")
-    except CareError as error:
-        fail(error)
+        abort(400, description=errors_in(form))
+    report = reports.create(current_user, consultation, form.period_start.data, form.period_end.data,
+                            form.comments.data or "")
     flash("Draft report created. Review it, then finalise it for the patient.", "success")
     return redirect(url_for("reports.show", report_id=report.id))
 
@@ -48,7 +38,7 @@ def create(consultation_id: int):
 @role_required(Role.PATIENT, Role.DOCTOR)
 def show(report_id: int):
     report = load_report(report_id)
-    audit_view(report.consultation, f"report:{report.id}")
+    consultations.record_view(current_user, report.consultation, f"report:{report.id}")
     form = ReportForm(comments=report.comments)
     amendment = reports.amended_by(report)
     visible_amendment = amendment if amendment and reports.get_for_user(current_user, amendment.id) else None
@@ -59,14 +49,11 @@ def show(report_id: int):
 @bp.post("/reports/<int:report_id>")
 @role_required(Role.DOCTOR)
 def update(report_id: int):
-    report = _editable(load_report(report_id))
+    report = load_report(report_id)
     form = ReportForm()
     if not form.validate_on_submit():
-        abort(400, description=" ".join(e for errors in form.errors.values() for e in errors))
-    try:
-        reports.update_comments(current_user, report, form.comments.data or "")
-    except CareError as error:
-        fail(error)
+        abort(400, description=errors_in(form))
+    reports.update_comments(current_user, report, form.comments.data or "")
     flash("Comments saved.", "success")
     return redirect(url_for("reports.show", report_id=report.id))
 
@@ -81,7 +68,7 @@ def render_final(report: Report) -> tuple[str, bytes]:
 @bp.post("/reports/<int:report_id>/finalise")
 @role_required(Role.DOCTOR)
 def finalise(report_id: int):
-    report = _editable(load_report(report_id))
+    report = load_report(report_id)
     reports.finalise(current_user, report, render=render_final)
     flash("Report finalised; the patient can now read it.", "success")
     return redirect(url_for("reports.show", report_id=report.id))
@@ -90,11 +77,8 @@ def finalise(report_id: int):
 @bp.post("/reports/<int:report_id>/amend")
 @role_required(Role.DOCTOR)
 def amend(report_id: int):
-    report = _editable(load_report(report_id))
-    try:
-        amendment = reports.amend(current_user, report)
-    except CareError as error:
-        fail(error)
+    report = load_report(report_id)
+    amendment = reports.amend(current_user, report)
     flash(f"Version {amendment.version} drafted; the final version {report.version} stays as it was.",
           "success")
     return redirect(url_for("reports.show", report_id=amendment.id))
@@ -104,7 +88,7 @@ def amend(report_id: int):
 @role_required(Role.PATIENT, Role.DOCTOR)
 def pdf(report_id: int):
     report = load_report(report_id)
-    audit_view(report.consultation, f"report:{report.id}:pdf")
+    consultations.record_view(current_user, report.consultation, f"report:{report.id}:pdf")
     pdf = reports.frozen_pdf(report) or reports.render_pdf(
         render_template("reports/report_pdf.html", **reports.content(report)), base_url=request.url_root)
     response = make_response(pdf)

@@ -99,16 +99,9 @@ def cta_reasons(screening: Screening) -> list[str]:
     return reasons
 
 
-# The care loop's "talk to a doctor" page (its endpoint name, whichever that area settled on).
-CONSULTATION_ENDPOINTS = ("consultations.new", "consultations.new_consultation")
-
-
-def consultation_url(screening: Screening) -> str | None:
-    """`/consultations/new?screening=<id>`, once the care-loop area is installed."""
-    for endpoint in CONSULTATION_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, screening=screening.id)
-    return None
+def consultation_url(screening: Screening) -> str:
+    """The care loop's "talk to a doctor" page, with this screening ticked."""
+    return url_for("consultations.new_consultation", screening=screening.id)
 
 
 # Where the facial indicator says the opposite of the questionnaire (e.g. a smile for the camera

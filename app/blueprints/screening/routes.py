@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.blueprints.bearer import api_scope, note_patient
-from app.blueprints.htmx import is_htmx
 from app.blueprints.screening import bp, presenters
 from app.blueprints.screening.forms import UNANSWERED, ScreeningForm
 from app.clinical.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
@@ -20,17 +18,12 @@ from app.security.policy import activation_map_visible_to, role_required
 from app.services import activation_maps, consent, followups, screenings
 from app.services.plugin_settings import list_plugins
 from app.storage import media_store
+from app.web.bearer import api_scope, note_patient
+from app.web.htmx import is_htmx, render_page_or_fragment
+from app.web.negotiation import wants_json
 
 # htmx stops a polling element when the response has this status (and still swaps it).
 STOP_POLLING = 286
-
-
-def _wants_json() -> bool:
-    return (
-        request.path.startswith("/api/")
-        or request.headers.get("X-Requested-With") == "XMLHttpRequest"
-        or request.accept_mimetypes.best == "application/json"
-    )
 
 
 def _screening_or_404(screening_id: int) -> Screening:
@@ -106,7 +99,7 @@ def _form_message(form: ScreeningForm) -> str:
 @role_required(Role.PATIENT)
 def new():
     if consent.active_screening_consent(current_user) is None:
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"status": 403, "message": screenings.ConsentRequired().message}), 403
         flash("Before your first screening, please read how MoodLens uses your photo or clip.", "info")
         return redirect(url_for("screening.consent_page"))
@@ -115,7 +108,7 @@ def new():
         return _render_new(form)
     if not form.validate():
         message = _form_message(form)
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"status": 422, "message": message, "fields": form.errors}), 422
         return _render_new(form, 422, message)
     # Questionnaire only: a file chosen before switching is ignored, never read or stored.
@@ -126,14 +119,14 @@ def new():
             form.answers, form.difficulty.data, share_with_care=form.shares_with_care,
         )
     except screenings.ScreeningError as error:
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"status": error.status, "message": error.message}), error.status
         return _render_new(form, error.status, error.message)
     location = url_for("screening.detail", screening_id=screening.id)
     # "Submit and talk to a doctor now" (the crisis panel): straight to the request, this screening ticked.
     talk_now = request.form.get("then") == "doctor"
     next_url = (presenters.consultation_url(screening) if talk_now else None) or location
-    if _wants_json():
+    if wants_json():
         return (
             jsonify(id=screening.id, status=screening.status.value, url=location, urgent=screening.urgent,
                     next=next_url),
@@ -182,10 +175,9 @@ def status(screening_id: int):
     """The self-polling progress fragment; once finished it returns the result with 286."""
     screening = _screening_or_404(screening_id)
     ensure_enqueued(screening)  # Redis back after an outage: start now
-    if not is_htmx():
-        return redirect(url_for("screening.detail", screening_id=screening.id))
     code = STOP_POLLING if screening.status.finished else 200
-    return render_template("partials/screening_facial.html", **_context(screening)), code
+    return render_page_or_fragment(url_for("screening.detail", screening_id=screening.id),
+                                   "partials/screening_facial.html", code, **_context(screening))
 
 
 @bp.post("/screenings/<int:screening_id>/retry")
@@ -210,13 +202,11 @@ def activation_map(screening_id: int):
     screening = _screening_or_404(screening_id)
     if not activation_map_visible_to(current_user, screening):
         abort(404)
-    if not is_htmx():
-        return redirect(url_for("screening.detail", screening_id=screening.id))
     state = activation_maps.state(screening)
     waiting = state in (activation_maps.PENDING, activation_maps.OFFLINE)
-    return render_template("partials/activation_map.html", s=screening, state=state), (
-        200 if waiting else STOP_POLLING
-    )
+    return render_page_or_fragment(url_for("screening.detail", screening_id=screening.id),
+                                   "partials/activation_map.html", 200 if waiting else STOP_POLLING,
+                                   s=screening, state=state)
 
 
 # --- history and home panel ---------------------------------------------------------------

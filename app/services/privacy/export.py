@@ -1,16 +1,9 @@
-"""Privacy controls: a patient's copy of everything MoodLens holds about them, and deleting
-their account.
+"""A patient's copy of everything MoodLens holds about them.
 
 The export is one ZIP: `data.json` (profile, consent records, screenings with their PHQ-9 and
 facial results, consultations with their messages, every diagnosis version and the finalised
 reports, notifications, and who did what with their record), the media decrypted, the
 finalised reports as PDF, and a README that explains it all.
-
-Deleting an account removes every clinical row of the patient in one transaction, what their
-doctors wrote about them included (diagnoses and notes, reports): it is part of the patient's
-record. Media files go only after the commit, so a failed commit loses nothing. The audit trail
-stays: it is append-only, holds ids and never names or e-mail addresses (app/models/audit.py),
-and must still verify afterwards.
 """
 
 from __future__ import annotations
@@ -18,15 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import or_, select
 
 from app.clinical.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
 from app.extensions import db
@@ -36,65 +28,25 @@ from app.models.audit import AuditEvent
 from app.models.care import (
     ChatMessage,
     Consultation,
-    ConsultationStatus,
-    Diagnosis,
     Notification,
     Report,
     ReportStatus,
     ScreeningRequest,
-    ScreeningShare,
 )
 from app.models.care_prompts import PromptDismissal
-from app.models.screening import Screening, ScreeningFrame
-from app.models.user import ConsentRecord, PatientProfile, Role, User
+from app.models.screening import Screening
+from app.models.user import Role, User
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
-from app.security.passwords import verify_password
-from app.services import fhir_records, mfa, notifications
-from app.storage import mailer, media_store
+from app.services import fhir_records
+from app.services.privacy.records import PrivacyError
+from app.storage import media_store
 
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "moodlens-export/1"
 # Exports up to this size are built in memory; larger ones spill to an unlinked temporary file.
 EXPORT_SPOOL_BYTES = 32 * 1024 * 1024
-
-
-class PrivacyError(Exception):
-    """A request the patient can fix; `message` is shown to them, `status` is the HTTP code."""
-
-    def __init__(self, message: str, status: int = 400):
-        self.message, self.status = message, status
-        super().__init__(message)
-
-
-# --- What is stored -------------------------------------------------------------------------
-
-
-def inventory(patient: User) -> dict[str, int]:
-    """How much MoodLens holds about the patient, for the privacy page."""
-    consultations = select(Consultation.id).where(Consultation.patient_id == patient.id).scalar_subquery()
-    media = db.session.execute(select(func.count(Screening.media_path), func.count(Screening.crop_path),
-                                      func.count(Screening.gradcam_path))
-                               .where(Screening.patient_id == patient.id)).one()
-    return {
-        "screenings": _count(Screening, Screening.patient_id == patient.id),
-        "uploads": media[0],
-        "derived_images": media[1] + media[2],
-        "consultations": _count(Consultation, Consultation.patient_id == patient.id),
-        "messages": _count(ChatMessage, ChatMessage.consultation_id.in_(consultations)),
-        "diagnoses": _count(Diagnosis, Diagnosis.consultation_id.in_(consultations)),
-        "reports": _count(Report, Report.consultation_id.in_(consultations),
-                          Report.status == ReportStatus.FINAL),
-        "notifications": _count(Notification, Notification.user_id == patient.id),
-    }
-
-
-def _count(model, *conditions) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
-
-
-# --- Export ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -411,118 +363,3 @@ def build_export(patient: User, render_report_pdf: Callable[[Report], bytes] | N
     return Export(file=file, filename=f"moodlens-data-{generated_at:%Y-%m-%d}.zip", size=size,
                   media_files=archive.media_files, report_pdfs=archive.report_pdfs)
 
-
-# --- Deletion -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeletionSummary:
-    user_id: int
-    screenings: int
-    consultations: int
-    messages: int
-    diagnoses: int
-    reports: int
-    media_files: int  # files removed from disk
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def _doctor_notices_about(consultation_ids: list[int]):
-    """Doctors' notifications that point at the patient's consultations (they would be dead links)."""
-    links = [f"/consultations/{cid}" for cid in consultation_ids]
-    return or_(Notification.link.in_(links),
-               *(Notification.link.like(f"{link}/%") for link in links))
-
-
-def _media_paths(user_id: int) -> list[str]:
-    rows = db.session.execute(select(Screening.media_path, Screening.crop_path, Screening.gradcam_path)
-                              .where(Screening.patient_id == user_id))
-    return [path for row in rows for path in row if path]
-
-
-def delete_account(patient: User, password: str, code: str | None = None) -> DeletionSummary:
-    """Check the password (and the second factor, when the patient turned it on), purge every row
-    of the patient in one transaction, commit, and only then remove their media files. Raises
-    PrivacyError (and deletes nothing) if a check fails."""
-    if patient.role is not Role.PATIENT:
-        raise PrivacyError("Only patient accounts can be deleted here.", 403)
-    if not verify_password(patient.password_hash, password or ""):
-        audit.record("privacy.delete_refused", actor_id=patient.id, patient_id=patient.id,
-                     details={"reason": "wrong password"})
-        db.session.commit()
-        raise PrivacyError("That password is not correct. Nothing was deleted.", 403)
-    if patient.mfa_enabled and not mfa.check_second_factor(patient, code or ""):
-        raise PrivacyError("Enter the current code from your authenticator app (or a recovery "
-                           "code). Nothing was deleted.", 403)
-
-    user_id, email = patient.id, patient.email
-    screenings = select(Screening.id).where(Screening.patient_id == user_id).scalar_subquery()
-    consultations = select(Consultation.id).where(Consultation.patient_id == user_id).scalar_subquery()
-    in_consultations = ChatMessage.consultation_id.in_(consultations)
-    consultation_ids = list(db.session.scalars(select(Consultation.id)
-                                               .where(Consultation.patient_id == user_id)))
-    # Doctors who took care of the patient hear that the record is gone (no name: it is not needed).
-    doctor_ids = set(db.session.scalars(select(Consultation.doctor_id).where(
-        Consultation.patient_id == user_id, Consultation.status != ConsultationStatus.DECLINED)))
-    media_paths = _media_paths(user_id)
-    counts = {
-        "screenings": _count(Screening, Screening.patient_id == user_id),
-        "consultations": len(consultation_ids),
-        "messages": _count(ChatMessage, in_consultations),
-        "diagnoses": _count(Diagnosis, Diagnosis.consultation_id.in_(consultations)),
-        "reports": _count(Report, Report.consultation_id.in_(consultations)),
-    }
-    purge = [
-        delete(Notification).where(or_(Notification.user_id == user_id,
-                                       _doctor_notices_about(consultation_ids))),
-        delete(ScreeningRequest).where(or_(ScreeningRequest.consultation_id.in_(consultations),
-                                           ScreeningRequest.screening_id.in_(screenings))),
-        delete(ChatMessage).where(or_(in_consultations, ChatMessage.sender_id == user_id)),
-        delete(Diagnosis).where(Diagnosis.consultation_id.in_(consultations)),
-        delete(PromptDismissal).where(PromptDismissal.consultation_id.in_(consultations)),
-        delete(Report).where(Report.consultation_id.in_(consultations)),
-        delete(ScreeningShare).where(or_(ScreeningShare.consultation_id.in_(consultations),
-                                         ScreeningShare.screening_id.in_(screenings))),
-        delete(Consultation).where(Consultation.patient_id == user_id),
-        delete(ScreeningFrame).where(ScreeningFrame.screening_id.in_(screenings)),
-        delete(Screening).where(Screening.patient_id == user_id),
-        delete(ConsentRecord).where(ConsentRecord.patient_id == user_id),
-        delete(PatientProfile).where(PatientProfile.user_id == user_id),
-        delete(User).where(User.id == user_id),
-    ]
-    try:
-        for statement in purge:
-            db.session.execute(statement.execution_options(synchronize_session=False))
-        for doctor_id in sorted(doctor_ids):
-            notifications.notify(doctor_id, "patient.account_deleted",
-                                 "A patient deleted their MoodLens account; their record was removed",
-                                 "/consultations")
-        # Ids and counts only: the trail must hold nothing that names the person.
-        audit.record("privacy.delete", actor_id=user_id, patient_id=user_id, target=f"user:{user_id}",
-                     details=counts)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    mailer.discard_local_mail_to(email)
-    return DeletionSummary(user_id=user_id, media_files=_remove_media(user_id, media_paths), **counts)
-
-
-def _remove_media(user_id: int, paths: list[str]) -> int:
-    """Remove the patient's files (after the commit). Returns how many files were removed."""
-    root = media_store.media_root()
-    folder = root / media_store.patient_media_folder(user_id)
-    files = {(root / path).resolve() for path in paths if (root / path).is_file()}
-    if folder.is_dir():
-        files.update(path.resolve() for path in folder.rglob("*") if path.is_file())
-    for path in paths:
-        try:
-            media_store.delete(path)
-        except (OSError, ValueError):
-            log.exception("media file %s of deleted account %s could not be removed", path, user_id)
-    if folder.is_dir():
-        shutil.rmtree(folder, onerror=lambda _f, failed, _e: log.error(
-            "media %s of deleted account %s could not be removed", failed, user_id))
-    return sum(1 for path in files if not path.exists())

@@ -1,0 +1,9 @@
+"""Form errors as one line, for a 400 that says what to fix."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+
+def errors_in(form: FlaskForm) -> str:
+    return " ".join(e for errors in form.errors.values() for e in errors)
