@@ -13,7 +13,7 @@ from app.plugins.registry import DEFAULT_PLUGIN
 from app.services import chat, consent, consultations, diagnoses, media_store, reports
 from app.services.diagnoses import DiagnosisInput
 from tests import factories
-from tests.integration.test_care_helpers import finalise_report, make_screening
+from tests.helpers import finalise_report
 
 PERSONAS = ("anonymous", "owner", "other_patient", "unverified_doctor", "unassigned_doctor",
             "assigned_doctor", "admin")
@@ -62,7 +62,7 @@ def build_world() -> World:
         "assigned_doctor": assigned,
         "admin": factories.admin(),
     }
-    screening = make_screening(owner, total=14)
+    screening = factories.screening(owner, total=14)
     folder = f"screenings/{owner.id}"
     screening.media_path = media_store.save(_jpeg(), folder, ".jpg")
     screening.media_type = "image/jpeg"

@@ -15,8 +15,7 @@ from sqlalchemy.engine import make_url
 from app.extensions import db
 from app.models.screening import Screening
 from app.services import consent, media_store, screenings
-from tests import factories
-from tests.integration import test_screening_samples as samples
+from tests import factories, samples
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,13 +9,13 @@ from app.models.care import Report
 from app.security.policy import screening_visible_to
 from app.services import consultations, diagnoses, reports
 from tests import factories
-from tests.integration.test_care_helpers import client_for, finalise_report, make_screening, post
+from tests.helpers import client_for, finalise_report, post
 
 
 @pytest.fixture
 def episode(app, patient, doctor):
     """An accepted consultation with a shared screening, a diagnosis and a final report."""
-    screening = make_screening(patient, total=14)
+    screening = factories.screening(patient, total=14)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "hi")
     consultations.accept(doctor, consultation)
     diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
@@ -58,7 +58,7 @@ def test_outsiders_get_404_or_403(app, episode, who):
 
 
 def test_declined_doctor_loses_the_request_page(app, patient, doctor):
-    screening = make_screening(patient, total=9)
+    screening = factories.screening(patient, total=9)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     client = client_for(app, doctor)
     assert client.get(f"/consultations/{consultation.id}").status_code == 200

@@ -18,8 +18,8 @@ from app.models.care import Consultation, Diagnosis, ScreeningRequest, Screening
 from app.models.care_prompts import PromptDismissal
 from app.services import consultations, followups, reports
 from tests import factories
+from tests.helpers import client_for, finalise_report, post
 from tests.integration.caseload_helpers import episode
-from tests.integration.test_care_helpers import client_for, finalise_report, make_screening, post
 
 
 def row_order(page: str) -> list[str]:
@@ -233,7 +233,7 @@ def test_treat_to_target_prompts_are_dismissed_with_a_reason_and_come_back_with_
     assert trail.details == {"dismissal_id": dismissal.id} and "Dose" not in str(trail.details)
 
     # A newer screening that still shows no response brings the prompt back.
-    newer = make_screening(patient, 17, days_ago=0)
+    newer = factories.screening(patient, 17, days_ago=0)
     db.session.add(ScreeningShare(consultation_id=consultation.id, screening_id=newer.id, source="follow_up"))
     db.session.commit()
     assert "No response after" in client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
