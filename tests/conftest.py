@@ -101,6 +101,7 @@ def admin(app):
     return factories.admin()
 
 
+# Logged-in clients per role; the doctor and the admin pass their second factor.
 @pytest.fixture
 def patient_client(app, patient):
     return client_for(app, patient)
@@ -118,6 +119,7 @@ def admin_client(app, admin):
 
 @pytest.fixture
 def private_redis(tmp_path):
+    """An embedded Redis of the test's own, which it may stop and start (outages)."""
     home = tmp_path / "private-redis"
     url = embedded_redis.ensure_running(home)
     yield SimpleNamespace(
@@ -128,5 +130,6 @@ def private_redis(tmp_path):
 
 @pytest.fixture
 def worker_app(app_factory, private_redis):
+    """An app for tests that run the real worker (tests/worker_process.py) on `private_redis`."""
     # A sweep every second (instead of 30 s) so the worker's own sweep is seen within the test.
     return app_factory(REDIS_URL=private_redis.url, RATELIMIT_ENABLED=False, SCREENING_SWEEP_SECONDS=1)
