@@ -241,7 +241,7 @@ def test_treat_to_target_prompts_are_dismissed_with_a_reason_and_come_back_with_
 
 def test_report_and_patient_history_use_the_same_definitions(app, doctor):
     patient, consultation = episode(doctor, "Rita Responder", [(10, 20), (0, 8)], diagnosed_weeks_ago=10)
-    report = finalise_report(doctor, reports.create(doctor, consultation))
+    report = finalise_report(doctor, factories.report(doctor, consultation))
     content = reports.content(report)
     assert content["outcome"].responded and not content["outcome"].remitted
     page = client_for(app, doctor).get(f"/reports/{report.id}").get_data(as_text=True)
