@@ -54,7 +54,7 @@ from app.services import caseload, followups  # noqa: E402
 from app.services.consultations import shared_screenings  # noqa: E402
 from config import DevelopmentConfig, normalise_database_url  # noqa: E402
 from tests import factories  # noqa: E402
-from tests.conftest import RequestIsolatedClient, login  # noqa: E402
+from tests.helpers import RequestIsolatedClient, login  # noqa: E402
 
 
 def seed(patients: int, per_patient: int) -> int:

@@ -37,8 +37,7 @@ from app.models.user import User  # noqa: E402
 from app.plugins import DEFAULT_PLUGIN, get_plugin  # noqa: E402
 from app.services import activation_maps, consent, screenings  # noqa: E402
 from config import DevelopmentConfig  # noqa: E402
-from tests import factories  # noqa: E402
-from tests.integration import test_screening_samples as samples  # noqa: E402
+from tests import factories, samples  # noqa: E402
 
 ANSWERS = [1, 1, 0, 1, 0, 0, 1, 0, 0]
 FLASK = str(Path(sys.executable).parent / "flask")

@@ -3,26 +3,25 @@
 Redis: TEST_REDIS_URL (CI points it at the machine's server) or else the embedded server that
 MoodLens itself starts, in a temporary instance folder. Database: SQLite files by default;
 TEST_DATABASE_URL runs the same tests on PostgreSQL.
+
+Fixtures only: the functions tests call (log in, post with CSRF, fill in a screening) are in
+tests/helpers.py, the factories in tests/factories.py, the media samples in tests/samples.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
+from types import SimpleNamespace
 
-import pyotp
 import pytest
 import redis as redis_lib
-from flask import g, has_app_context
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app, embedded_redis
-from config import TestConfig, normalise_database_url
+from config import normalise_database_url
 from tests import factories
+from tests.helpers import RequestIsolatedClient, client_for, make_config
 
-CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -48,32 +47,6 @@ def postgres_url() -> str | None:
     except Exception:
         return None
     return url
-
-
-def database_url_for(tmp_path: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    return normalise_database_url(url) if url else f"sqlite:///{tmp_path / 'moodlens.db'}"
-
-
-def make_config(tmp_path: Path, redis_url: str, **overrides) -> type[TestConfig]:
-    attributes = {
-        "INSTANCE_PATH": tmp_path / "instance",
-        "SQLALCHEMY_DATABASE_URI": database_url_for(tmp_path),
-        "REDIS_URL": redis_url,
-        **overrides,
-    }
-    return type("PerTestConfig", (TestConfig,), attributes)
-
-
-class RequestIsolatedClient(FlaskClient):
-    """The `app` fixture keeps an app context pushed, and Flask reuses it for requests, so `g`
-    would outlive a request (cached CSRF token, cached login). In production every request
-    gets a fresh `g`; this client restores that."""
-
-    def open(self, *args, **kwargs):
-        if has_app_context():  # outside one, each request gets its own context anyway
-            g.__dict__.clear()
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -113,35 +86,6 @@ def client(app):
     return app.test_client()
 
 
-def csrf_token(client, url: str = "/auth/login") -> str:
-    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
-
-
-def login(client, user, password: str = factories.PASSWORD):
-    """Log in through the real form, passing the second factor when the account has one."""
-    token = csrf_token(client)
-    response = client.post("/auth/login", data={"email": user.email, "password": password,
-                                                "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    if response.headers["Location"].endswith("/auth/mfa"):
-        response = client.post("/auth/mfa", data={"code": factories.totp_code(user),
-                                                  "csrf_token": csrf_token(client, "/auth/mfa")})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return response
-
-
-def complete_mfa_setup(client) -> str:
-    """Enrol the logged-in user's second factor through the real pages; returns the secret."""
-    page = client.get("/auth/mfa/setup").get_data(as_text=True)
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    response = client.post("/auth/mfa/setup", data={"code": pyotp.TOTP(secret).now(),
-                                                    "csrf_token": CSRF_RE.search(page).group(1)})
-    assert response.status_code == 200 and b"recovery-codes" in response.data
-    return secret
-
-
 @pytest.fixture
 def patient(app):
     return factories.patient()
@@ -155,3 +99,37 @@ def doctor(app):
 @pytest.fixture
 def admin(app):
     return factories.admin()
+
+
+# Logged-in clients per role; the doctor and the admin pass their second factor.
+@pytest.fixture
+def patient_client(app, patient):
+    return client_for(app, patient)
+
+
+@pytest.fixture
+def doctor_client(app, doctor):
+    return client_for(app, doctor)
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    return client_for(app, admin)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """An embedded Redis of the test's own, which it may stop and start (outages)."""
+    home = tmp_path / "private-redis"
+    url = embedded_redis.ensure_running(home)
+    yield SimpleNamespace(
+        url=url, stop=lambda: embedded_redis.shutdown(home), start=lambda: embedded_redis.ensure_running(home)
+    )
+    embedded_redis.shutdown(home)
+
+
+@pytest.fixture
+def worker_app(app_factory, private_redis):
+    """An app for tests that run the real worker (tests/worker_process.py) on `private_redis`."""
+    # A sweep every second (instead of 30 s) so the worker's own sweep is seen within the test.
+    return app_factory(REDIS_URL=private_redis.url, RATELIMIT_ENABLED=False, SCREENING_SWEEP_SECONDS=1)

@@ -1,6 +1,6 @@
 """Foundation journeys in real Chromium."""
 
-from tests.e2e.conftest import enrol_second_factor, log_in, screenshot
+from tests.e2e.browser import enrol_second_factor, log_in, screenshot
 
 
 def test_patient_registers_confirms_the_address_from_the_email_and_sees_home(page, live_server):

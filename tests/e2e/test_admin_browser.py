@@ -14,7 +14,8 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import ROOT, log_in, running_server, screenshot
+from tests import samples
+from tests.e2e.browser import ROOT, answer_phq9, consent_from_home, log_in, running_server, screenshot
 
 DEFAULT = "fer2013-mini-xception"
 SECOND = "baseline-cnn"
@@ -145,9 +146,6 @@ def two_plugin_server(tmp_path_factory):
 
 
 def test_new_default_is_used_by_the_next_screening(browser, two_plugin_server, tmp_path):
-    from tests.e2e.test_screening_browser import answer_phq9, consent_from_home
-    from tests.integration import test_screening_samples as samples
-
     server = two_plugin_server
     admin_context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
     patient_context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})

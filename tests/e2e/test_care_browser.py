@@ -10,9 +10,8 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, log_in, screenshot
-from tests.e2e.test_screening_browser import RESULT_TIMEOUT, answer_phq9, consent_from_home
-from tests.integration import test_screening_samples as samples
+from tests import samples
+from tests.e2e.browser import ARTIFACTS, RESULT_TIMEOUT, answer_phq9, consent_from_home, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models.care import ScreeningShare, ShareSource
 from app.models.user import User
-from tests.e2e.conftest import AXE, axe_violations, log_in, screenshot
+from tests import factories
+from tests.e2e.browser import AXE, axe_violations, log_in, screenshot
 from tests.integration.caseload_helpers import episode
-from tests.integration.test_care_helpers import make_screening
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_caseload_in_the_browser(live_server, browser, new_page):
 
     # An item-9 screening moves its patient to the top.
     with app.app_context():
-        flagged = make_screening(db.session.get(User, sam_id), 11, item9=1, days_ago=0)
+        flagged = factories.screening(db.session.get(User, sam_id), 11, item9=1, days_ago=0)
         db.session.add(ScreeningShare(consultation_id=sam_care_id, screening_id=flagged.id,
                                       source=ShareSource.FOLLOW_UP))
         db.session.commit()

@@ -23,8 +23,8 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import BIN, ROOT, _free_port, _wait_for
-from tests.integration import test_screening_samples as samples
+from tests import samples
+from tests.e2e.browser import BIN, ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 ADMIN_PASSWORD = "deployment-admin-password"
@@ -137,7 +137,7 @@ def take_photo_screening(visitor: Visitor, database_url: str) -> tuple[int, str]
 
 
 def test_the_readme_deployment_serves_a_photo_screening(tmp_path, postgres_database, redis_url):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TEST_", "MOODLENS_", "PROMETHEUS_"))
            and k not in {"FLASK_APP", "SECRET_KEY", "MEDIA_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL"}}
@@ -152,7 +152,7 @@ def test_the_readme_deployment_serves_a_photo_screening(tmp_path, postgres_datab
     base = f"http://127.0.0.1:{port}"
     try:
         try:
-            _wait_for(base + "/healthz", deployment, timeout=120)
+            wait_for(base + "/healthz", deployment, timeout=120)
         except RuntimeError:
             pytest.fail("\n".join(f"{log.name}: {log.read_text()[-3000:]}" for log in tmp_path.glob("*.log")))
         keys = (tmp_path / "etc" / "keys.env").read_text()

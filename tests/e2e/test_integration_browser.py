@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests import factories
-from tests.e2e.conftest import log_in, running_server, screenshot
+from tests.e2e.browser import log_in, running_server, screenshot
 from tests.fhir_validation import validate_bundle
 from tests.oidc.provider import SECRET, running_provider
 

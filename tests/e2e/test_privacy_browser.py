@@ -11,10 +11,9 @@ import zipfile
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import log_in, screenshot
+from tests import samples
+from tests.e2e.browser import RESULT_TIMEOUT, consent_from_home, log_in, screenshot
 from tests.e2e.test_care_browser import take_photo_screening
-from tests.e2e.test_screening_browser import RESULT_TIMEOUT, consent_from_home
-from tests.integration import test_screening_samples as samples
 
 pytestmark = pytest.mark.browser
 

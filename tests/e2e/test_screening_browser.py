@@ -4,24 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import log_in, screenshot
-from tests.integration import test_screening_samples as samples
-
-RESULT_TIMEOUT = 90_000  # ms: a cold worker loads TensorFlow before its first screening
-
-
-def answer_phq9(page, answers, difficulty=1):
-    for number, value in enumerate(answers, start=1):
-        page.check(f"input[name=q{number}][value='{value}']")
-    page.check(f"input[name=difficulty][value='{difficulty}']")
-
-
-def consent_from_home(page):
-    page.goto("/patient")
-    page.locator("#screening-panel").get_by_role("link", name="Take a screening").click()
-    page.wait_for_url("**/screenings/consent")
-    page.click("#give-consent")
-    page.wait_for_url("**/screenings/new")
+from tests import samples
+from tests.e2e.browser import RESULT_TIMEOUT, answer_phq9, consent_from_home, log_in, screenshot
 
 
 def test_record_a_clip_with_the_webcam_and_see_the_result(page, live_server):

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import BIN, ROOT, log_in, running_server, screenshot
+from tests.e2e.browser import BIN, ROOT, log_in, running_server, screenshot
 from tests.ml.fer_fixtures import fer_csv_text
 
 pytestmark = pytest.mark.slow

@@ -27,8 +27,8 @@ from app.ml import media
 from app.models.screening import Screening
 from app.services import consent
 from tests import factories
-from tests.conftest import csrf_token, login
 from tests.fuzz.corpus import _gif, _image, _jpeg_with_exif, _video
+from tests.helpers import csrf_token, login
 
 # Pillow warns about (and skips) broken EXIF tags of mutated files: expected here.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")

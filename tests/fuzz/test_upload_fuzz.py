@@ -17,17 +17,8 @@ import pytest
 
 from app.models.screening import ScreeningStatus
 from tests.fuzz.corpus import build_corpus
-from tests.integration.test_screening_web import form_data
-from tests.integration.test_screening_worker import (  # noqa: F401  (fixtures)
-    FLASK,
-    ROOT,
-    load,
-    patient_client,
-    private_redis,
-    start_worker,
-    worker_app,
-    worker_env,
-)
+from tests.helpers import form_data, new_patient_client
+from tests.worker_process import FLASK, ROOT, load, start_worker, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +72,7 @@ def _upload(client, sample, answers) -> tuple[int, str, int | None]:
 
 
 def test_every_corpus_sample_is_refused_clearly_or_analysed_by_a_surviving_worker(worker_app):  # noqa: F811
-    app, client = worker_app, patient_client(worker_app)
+    app, client = worker_app, new_patient_client(worker_app)
     corpus = build_corpus()
     assert len(corpus) >= 40 and len({s.name for s in corpus}) == len(corpus)
 

@@ -14,7 +14,7 @@ from app.services import chat, consent, consultations, diagnoses, reports
 from app.services.diagnoses import DiagnosisInput
 from app.storage import media_store
 from tests import factories
-from tests.integration.test_care_helpers import finalise_report, make_screening
+from tests.helpers import finalise_report
 
 PERSONAS = ("anonymous", "owner", "other_patient", "unverified_doctor", "unassigned_doctor",
             "assigned_doctor", "admin")
@@ -67,7 +67,7 @@ def build_world() -> World:
         "assigned_doctor": assigned,
         "admin": factories.admin(),
     }
-    screening = make_screening(owner, total=14)
+    screening = factories.screening(owner, total=14)
     folder = f"screenings/{owner.id}"
     screening.media_path = media_store.save(_jpeg(), folder, ".jpg")
     screening.media_type = "image/jpeg"

@@ -9,10 +9,7 @@ from app.clinical.phq9 import band_for
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import ScreeningShare, ShareSource
-from app.services import consultations, diagnoses
-from app.services.diagnoses import DiagnosisInput
 from tests import factories
-from tests.integration.test_care_helpers import make_screening
 
 
 def episode(doctor, name: str, screenings: list[tuple[float, int]], *, item9_last: int = 0,
@@ -21,19 +18,17 @@ def episode(doctor, name: str, screenings: list[tuple[float, int]], *, item9_las
     the others are shared as follow-ups. Returns (patient, consultation)."""
     patient = factories.patient(name=name)
     (weeks, total), rest = screenings[0], screenings[1:]
-    first = make_screening(patient, total, affect=affect, days_ago=weeks * 7,
-                           item9=item9_last if not rest else 0)
-    consultation = consultations.request_consultation(patient, doctor.id, [first.id], "")
-    consultations.accept(doctor, consultation)
+    first = factories.screening(patient, total, affect=affect, days_ago=weeks * 7,
+                                item9=item9_last if not rest else 0)
+    consultation = factories.consultation(patient, doctor, [first])
     if diagnosed_weeks_ago is not None:
-        diagnosis = diagnoses.record(doctor, consultation, DiagnosisInput(
-            outcome="confirmed", severity=band_for(total).key, plan="psychotherapy",
-            followup_interval_days=interval_days))
+        diagnosis = factories.diagnosis(doctor, consultation, severity=band_for(total).key,
+                                        followup_interval_days=interval_days)
         diagnosis.created_at = utcnow() - timedelta(weeks=diagnosed_weeks_ago)
     for index, (weeks, total) in enumerate(rest):
         last = index == len(rest) - 1
-        screening = make_screening(patient, total, affect=affect - 3 * (index + 1), days_ago=weeks * 7,
-                                   item9=item9_last if last else 0)
+        screening = factories.screening(patient, total, affect=affect - 3 * (index + 1), days_ago=weeks * 7,
+                                        item9=item9_last if last else 0)
         db.session.add(ScreeningShare(consultation_id=consultation.id, screening_id=screening.id,
                                       source=ShareSource.FOLLOW_UP))
     db.session.commit()

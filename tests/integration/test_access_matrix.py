@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models.care import ChatMessage, Consultation, ConsultationStatus, Diagnosis, Report, ReportStatus
 from app.models.user import User, VerificationStatus
 from app.security.audit import verify_chain
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 from tests.integration.access_world import PERSONAS, build_world
 
 #                                                 anon   owner  other  unverif unassig assigned admin

@@ -19,7 +19,7 @@ from app.jobs.worker import MoodLensWorker
 from app.models import AuditEvent, User
 from app.storage import mailer
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 LINK = re.compile(r"https?://\S+")
 CLINICAL = re.compile(r"phq|screening result|severe|moderate|depress|diagnos|self-harm|urgent", re.I)

@@ -7,7 +7,9 @@ from flask import url_for
 
 from app.models.user import Role
 from app.plugins.registry import DEFAULT_PLUGIN
-from tests.conftest import csrf_token, login
+from app.services import consent, screenings
+from tests import samples
+from tests.helpers import csrf_token, login
 
 SAMPLE_ARGUMENTS = {"name": DEFAULT_PLUGIN, "user_id": 1, "job_id": "no-such-job"}
 
@@ -81,10 +83,6 @@ def test_admins_are_refused_every_page_reserved_to_other_roles(app, client, admi
 
 def test_admins_get_404_on_a_patients_screening(app, client, admin, patient):
     """Clinical content behind per-object policies (not role decorators) stays closed too."""
-    screenings = pytest.importorskip("app.services.screenings")
-    from app.services import consent
-    from tests.integration import test_screening_samples as samples
-
     consent.grant(patient)
     screening = screenings.submit_screening(patient, samples.astronaut_jpeg(), "me.jpg",
                                             [1, 1, 0, 1, 0, 0, 1, 0, 0], 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, text, update
 
 from app.extensions import db
@@ -12,14 +11,7 @@ from app.models._time import utcnow
 from app.models.audit import AuditEvent
 from app.security import audit
 from tests import factories
-from tests.conftest import csrf_token, login
-
-
-@pytest.fixture
-def admin_client(app, admin):
-    client = app.test_client()
-    login(client, admin)
-    return client
+from tests.helpers import csrf_token
 
 
 def _ids(html: str) -> list[int]:

@@ -9,7 +9,7 @@ from app.models.audit import AuditEvent
 from app.models.user import VerificationStatus
 from app.security.policy import can_see_patients
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 
 def _admin_client(app, admin):

@@ -15,7 +15,7 @@ from app.models.audit import AuditEvent
 from app.plugins.registry import DEFAULT_PLUGIN
 from app.services import plugin_settings
 from tests import factories
-from tests.conftest import csrf_token, login, make_config
+from tests.helpers import csrf_token, login, make_config
 
 TRAINED = "baseline-cnn"  # given stand-in weights below, so two plugins are available
 UNTRAINED = "resnet50v2"
@@ -48,13 +48,6 @@ def app(app_factory, redis_url, models_dir):
     redis_lib.Redis.from_url(redis_url).flushdb()
     with app.app_context():
         yield app
-
-
-@pytest.fixture
-def admin_client(app, admin):
-    client = app.test_client()
-    login(client, admin)
-    return client
 
 
 def _post(client, url, htmx=False, **data):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from rq import Worker
 from sqlalchemy import select
 
@@ -11,14 +10,7 @@ from app.jobs.queue import get_queue, get_redis
 from app.jobs.worker import MoodLensWorker
 from app.models.audit import AuditEvent
 from app.services import queue_health
-from tests.conftest import csrf_token, login
-
-
-@pytest.fixture
-def admin_client(app, admin):
-    client = app.test_client()
-    login(client, admin)
-    return client
+from tests.helpers import csrf_token
 
 
 def _run_burst(app) -> None:

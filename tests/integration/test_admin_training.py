@@ -17,9 +17,9 @@ from app.models.audit import AuditEvent
 from app.models.training_run import TrainingRun, TrainingStatus
 from app.services import training_runs
 from tests import factories
-from tests.conftest import csrf_token, login
-from tests.integration.test_screening_worker import FLASK, ROOT, worker_env
+from tests.helpers import csrf_token, login
 from tests.ml.fer_fixtures import fer_csv_text, fer_zip_bytes
+from tests.worker_process import FLASK, ROOT, worker_env
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.audit import AuditEvent
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 
 def _admin_client(app, admin):

@@ -14,8 +14,8 @@ from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.security.audit import verify_chain
 from app.services import api_tokens
+from tests.helpers import client_for, post
 from tests.integration.access_world import build_world
-from tests.integration.test_care_helpers import client_for, post
 
 ALL_SCOPES = ["screenings:read", "reports:read", "fhir:read"]
 

@@ -11,10 +11,8 @@ from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.care import Consultation
 from app.services import consent, consultations, diagnoses
-from tests import factories
-from tests.conftest import login
-from tests.integration import test_screening_samples as samples
-from tests.integration.test_screening_web import submit
+from tests import factories, samples
+from tests.helpers import login, submit
 
 SEVERE_WITH_SELF_HARM = [3, 3, 3, 3, 3, 3, 2, 2, 2]
 CLINICAL_WORDS = ("phq9", "band", "urgent", "severe", "moderate", "minimal", "mild", "outcome",

@@ -16,8 +16,7 @@ from app.extensions import db
 from app.models.screening import Screening
 from app.services import consent, screenings
 from app.storage import media_store
-from tests import factories
-from tests.integration import test_screening_samples as samples
+from tests import factories, samples
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,21 +7,18 @@ import pytest
 from app.extensions import db
 from app.models.care import Report
 from app.security.policy import screening_visible_to
-from app.services import consultations, diagnoses, reports
+from app.services import consultations
 from tests import factories
-from tests.integration.test_care_helpers import client_for, finalise_report, make_screening, post
+from tests.helpers import client_for, finalise_report, post
 
 
 @pytest.fixture
 def episode(app, patient, doctor):
     """An accepted consultation with a shared screening, a diagnosis and a final report."""
-    screening = make_screening(patient, total=14)
-    consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "hi")
-    consultations.accept(doctor, consultation)
-    diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
-        outcome="confirmed", severity="moderate", plan="psychotherapy", followup_interval_days=14))
-    report = reports.create(doctor, consultation)
-    finalise_report(doctor, report)
+    screening = factories.screening(patient, total=14)
+    consultation = factories.consultation(patient, doctor, [screening], message="hi")
+    factories.diagnosis(doctor, consultation, severity="moderate")
+    report = finalise_report(doctor, factories.report(doctor, consultation))
     return consultation, screening, report
 
 
@@ -58,7 +55,7 @@ def test_outsiders_get_404_or_403(app, episode, who):
 
 
 def test_declined_doctor_loses_the_request_page(app, patient, doctor):
-    screening = make_screening(patient, total=9)
+    screening = factories.screening(patient, total=9)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     client = client_for(app, doctor)
     assert client.get(f"/consultations/{consultation.id}").status_code == 200
@@ -83,7 +80,7 @@ def test_revoking_a_share_removes_the_doctors_access(app, episode, doctor, patie
 
 def test_patient_sees_only_final_reports(app, episode, doctor, patient):
     consultation, _, _ = episode
-    draft = reports.create(doctor, consultation)
+    draft = factories.report(doctor, consultation)
     client = client_for(app, patient)
     assert client.get(f"/reports/{draft.id}").status_code == 404
     assert client.get(f"/reports/{draft.id}.pdf").status_code == 404

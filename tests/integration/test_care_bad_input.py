@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.care import ChatMessage, Consultation, Diagnosis
 from app.services import consultations
-from tests.integration.test_care_helpers import client_for, make_screening, post
+from tests import factories
+from tests.helpers import client_for, post
 
 
 def _count(model) -> int:
@@ -17,7 +18,7 @@ def _count(model) -> int:
 
 @pytest.fixture
 def accepted(app, patient, doctor):
-    screening = make_screening(patient, total=12)
+    screening = factories.screening(patient, total=12)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     consultations.accept(doctor, consultation)
     return consultation
@@ -56,7 +57,7 @@ def test_double_submitted_message_is_stored_once(app, accepted, patient):
 
 
 def test_accepting_a_declined_request_is_a_conflict(app, patient, doctor):
-    screening = make_screening(patient, total=7)
+    screening = factories.screening(patient, total=7)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     client = client_for(app, doctor)
     response = post(client, f"/consultations/{consultation.id}/decline", {"reason": ""})
@@ -100,7 +101,7 @@ def test_double_submitted_diagnosis_is_stored_once(app, accepted, doctor):
 
 
 def test_double_submitted_request_is_refused(app, patient, doctor):
-    screening = make_screening(patient, total=11)
+    screening = factories.screening(patient, total=11)
     client = client_for(app, patient)
     data = {"doctor": str(doctor.id), "screenings": [str(screening.id)], "message": "hi"}
     assert post(client, "/consultations/new", data).status_code == 302
@@ -110,9 +111,7 @@ def test_double_submitted_request_is_refused(app, patient, doctor):
 
 
 def test_sharing_someone_elses_screening_is_refused(app, patient, doctor):
-    from tests import factories
-
-    other = make_screening(factories.patient(), total=20)
+    other = factories.screening(factories.patient(), total=20)
     client = client_for(app, patient)
     assert client.get(f"/consultations/new?screening={other.id}").status_code == 404
     response = post(client, "/consultations/new", {"doctor": str(doctor.id), "screenings": [str(other.id)]})
@@ -121,8 +120,6 @@ def test_sharing_someone_elses_screening_is_refused(app, patient, doctor):
 
 
 def test_unknown_or_unverified_doctor(app, patient):
-    from tests import factories
-
     pending = factories.doctor(verified=False)
     client = client_for(app, patient)
     for doctor_id in (str(pending.id), "99999", "not-a-number"):

@@ -25,7 +25,7 @@ from app.models.care import (
 )
 from app.models.screening import ScreeningStatus
 from tests import factories
-from tests.integration.test_care_helpers import client_for, make_screening, post
+from tests.helpers import client_for, post
 
 
 def _count(model) -> int:
@@ -46,7 +46,7 @@ def test_directory_lists_verified_doctors_with_filters(app, patient):
 
 
 def test_full_care_loop(app, patient, doctor):
-    screening = make_screening(patient, total=12, affect=62.0, days_ago=1)
+    screening = factories.screening(patient, total=12, affect=62.0, days_ago=1)
     patient_client, doctor_client = client_for(app, patient), client_for(app, doctor)
 
     form = patient_client.get(f"/consultations/new?screening={screening.id}").get_data(as_text=True)
@@ -92,7 +92,7 @@ def test_full_care_loop(app, patient, doctor):
     assert post(doctor_client, f"{url}/screening-request").status_code == 302
     panel = patient_client.get("/care/panels/patient").get_data(as_text=True)
     assert "asked you to take a new screening" in panel
-    requested = make_screening(patient, total=13, affect=60.0)
+    requested = factories.screening(patient, total=13, affect=60.0)
     patient_client.get("/care/panels/patient")
     share = db.session.scalars(select(ScreeningShare).where(
         ScreeningShare.screening_id == requested.id)).one()
@@ -108,7 +108,7 @@ def test_full_care_loop(app, patient, doctor):
     assert "moderate" in page and "talking therapy and medication" in page and "every 14 days" in page
 
     # A follow-up screening is shared automatically.
-    followup = make_screening(patient, total=6, affect=40.0)
+    followup = factories.screening(patient, total=6, affect=40.0)
     patient_client.get("/care/panels/patient")
     share = db.session.scalars(select(ScreeningShare).where(ScreeningShare.screening_id == followup.id)).one()
     assert share.source is ShareSource.FOLLOW_UP
@@ -148,7 +148,7 @@ def test_full_care_loop(app, patient, doctor):
 def test_diagnosis_versions_are_never_overwritten(app, patient, doctor):
     from app.services import consultations, diagnoses
 
-    make_screening(patient, total=16)
+    factories.screening(patient, total=16)
     consultation = consultations.request_consultation(patient, doctor.id, [s.id for s in
                                                       consultations.shareable_screenings(patient.id)], "")
     consultations.accept(doctor, consultation)
@@ -171,7 +171,7 @@ def test_override_needs_a_reason(app, patient, doctor, severity, reason, ok):
     from app.services import consultations, diagnoses
     from app.services.consultations import CareError
 
-    screening = make_screening(patient, total=11)
+    screening = factories.screening(patient, total=11)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     consultations.accept(doctor, consultation)
     data = diagnoses.DiagnosisInput(outcome="confirmed", severity=severity, override_reason=reason,
@@ -186,7 +186,7 @@ def test_override_needs_a_reason(app, patient, doctor, severity, reason, ok):
 def test_followup_due_and_overdue_on_home_pages(app, patient, doctor):
     from app.services import consultations, diagnoses
 
-    screening = make_screening(patient, total=12, days_ago=30)
+    screening = factories.screening(patient, total=12, days_ago=30)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     consultations.accept(doctor, consultation)
     diagnosis = diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
@@ -204,13 +204,13 @@ def test_worsening_and_remission_lists(app, doctor):
 
     worse, better = factories.patient(name="Will Worse"), factories.patient(name="Rita Remission")
     for person, totals in ((worse, (8, 14)), (better, (12, 3))):
-        first = make_screening(person, total=totals[0], days_ago=10)
+        first = factories.screening(person, total=totals[0], days_ago=10)
         consultation = consultations.request_consultation(person, doctor.id, [first.id], "")
         consultations.accept(doctor, consultation)
         diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
             outcome="confirmed", severity=consultation.shares[0].screening.phq9_band,
             plan="watchful_waiting", followup_interval_days=14))
-        make_screening(person, total=totals[1])
+        factories.screening(person, total=totals[1])
     panel = client_for(app, doctor).get("/care/panels/doctor").get_data(as_text=True)
     worsening = panel[panel.index('id="care-worsening"'):panel.index("In remission")]
     remission = panel[panel.index('id="care-remission"'):]
@@ -227,7 +227,7 @@ def test_inbox_puts_urgent_requests_first(app, doctor):
     for name, total, item9, age in (("Old Mild", 7, 0, 3), ("New Severe", 22, 0, 1),
                                     ("Older Moderate", 12, 0, 5), ("Item Nine", 6, 1, 2)):
         person = factories.patient(name=name)
-        screening = make_screening(person, total, item9)
+        screening = factories.screening(person, total, item9)
         request = consultations.request_consultation(person, doctor.id, [screening.id], "")
         request.created_at -= timedelta(days=age)
         created.append(request)
@@ -248,7 +248,7 @@ def test_a_screening_submitted_for_a_request_joins_the_episode_at_once(app, pati
 
     from app.services import chat, consent, consultations, followups, screenings
 
-    first = make_screening(patient, total=12)
+    first = factories.screening(patient, total=12)
     consultation = consultations.request_consultation(patient, doctor.id, [first.id], "")
     consultations.accept(doctor, consultation)
     chat.request_screening(doctor, consultation)

@@ -20,7 +20,6 @@ from app.jobs.worker import MoodLensWorker
 from app.models.care import Notification
 from app.services import chat, consultations, diagnoses, followups
 from tests import factories
-from tests.integration.test_care_helpers import make_screening
 
 CLINICAL = re.compile(r"phq|severe|moderate|depress|diagnos|item 9|self-harm|\b\d{1,2}\s*/\s*27\b", re.I)
 
@@ -66,7 +65,7 @@ def body_of(message) -> str:
 def test_urgent_request_mails_the_doctor_at_once(mail_app, smtp_server):
     inbox, _ = smtp_server
     patient, doctor = factories.patient(), factories.doctor()
-    screening = make_screening(patient, total=21, item9=2)
+    screening = factories.screening(patient, total=21, item9=2)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "please help")
     assert consultation.urgent
     notice = db.session.scalars(select(Notification).where(Notification.user_id == doctor.id)).one()
@@ -87,7 +86,7 @@ def test_urgent_request_mails_the_doctor_at_once(mail_app, smtp_server):
 def test_followup_due_is_scheduled_and_mailed(mail_app, smtp_server):
     inbox, _ = smtp_server
     patient, doctor = factories.patient(), factories.doctor()
-    screening = make_screening(patient, total=12, days_ago=20)
+    screening = factories.screening(patient, total=12, days_ago=20)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     consultations.accept(doctor, consultation)
     run_worker(mail_app)  # the request and acceptance mails
@@ -121,7 +120,7 @@ def test_followup_due_is_scheduled_and_mailed(mail_app, smtp_server):
     assert "https://moodlens.example/patient" in body and not CLINICAL.search(body), body
 
     # A stale reminder (the patient took the screening since) sends nothing.
-    make_screening(patient, total=8)
+    factories.screening(patient, total=8)
     followups.link_new_screenings(patient.id)
     get_queue().enqueue("app.jobs.notifications.followup_reminder", consultation.id, "due", due.isoformat())
     run_worker(mail_app)
@@ -174,7 +173,7 @@ def test_care_sweep_catches_lost_reminders_and_unsent_mails(app):
     from app.jobs.periodic import lease_key
 
     patient, doctor = factories.patient(), factories.doctor()
-    screening = make_screening(patient, total=12, days_ago=30)
+    screening = factories.screening(patient, total=12, days_ago=30)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     consultations.accept(doctor, consultation)
     diagnosis = diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(

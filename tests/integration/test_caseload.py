@@ -18,8 +18,8 @@ from app.models.care import Consultation, Diagnosis, ScreeningRequest, Screening
 from app.models.care_prompts import PromptDismissal
 from app.services import consultations, followups, reports
 from tests import factories
+from tests.helpers import client_for, finalise_report, post
 from tests.integration.caseload_helpers import episode
-from tests.integration.test_care_helpers import client_for, finalise_report, make_screening, post
 
 
 def row_order(page: str) -> list[str]:
@@ -233,7 +233,7 @@ def test_treat_to_target_prompts_are_dismissed_with_a_reason_and_come_back_with_
     assert trail.details == {"dismissal_id": dismissal.id} and "Dose" not in str(trail.details)
 
     # A newer screening that still shows no response brings the prompt back.
-    newer = make_screening(patient, 17, days_ago=0)
+    newer = factories.screening(patient, 17, days_ago=0)
     db.session.add(ScreeningShare(consultation_id=consultation.id, screening_id=newer.id, source="follow_up"))
     db.session.commit()
     assert "No response after" in client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -241,7 +241,7 @@ def test_treat_to_target_prompts_are_dismissed_with_a_reason_and_come_back_with_
 
 def test_report_and_patient_history_use_the_same_definitions(app, doctor):
     patient, consultation = episode(doctor, "Rita Responder", [(10, 20), (0, 8)], diagnosed_weeks_ago=10)
-    report = finalise_report(doctor, reports.create(doctor, consultation))
+    report = finalise_report(doctor, factories.report(doctor, consultation))
     content = reports.content(report)
     assert content["outcome"].responded and not content["outcome"].remitted
     page = client_for(app, doctor).get(f"/reports/{report.id}").get_data(as_text=True)

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models.care import ChatMessage
 from app.services import chat, consultations
 from tests import factories
-from tests.integration.test_care_helpers import client_for, post
+from tests.helpers import client_for, post
 
 
 def _unread(patient) -> int:

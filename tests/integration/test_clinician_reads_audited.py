@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models.audit import AuditEvent
 from app.services import chat, consultations
 from tests import factories
-from tests.integration.test_care_helpers import client_for, make_screening
+from tests.helpers import client_for
 
 HTMX = {"HX-Request": "true"}
 
@@ -26,8 +26,7 @@ def _views(doctor) -> list[str]:
 def _episode():
     doctor = factories.doctor()
     patient, waiting = factories.patient(name="Paula Open"), factories.patient(name="Wanda Waiting")
-    consultation = consultations.request_consultation(patient, doctor.id, [make_screening(patient, 9).id], "")
-    consultations.accept(doctor, consultation)
+    consultation = factories.consultation(patient, doctor, [factories.screening(patient, 9)])
     chat.post_message(patient, consultation, "hello")
     request = consultations.request_consultation(waiting, doctor.id, [], "please")
     return doctor, patient, consultation, request

@@ -7,8 +7,9 @@ from __future__ import annotations
 from app.extensions import db
 from app.models.care import Consultation, ScreeningShare
 from app.services import consultations
+from tests import factories
+from tests.helpers import client_for, post
 from tests.integration.access_world import build_world
-from tests.integration.test_care_helpers import client_for, make_screening, post
 
 
 def test_closing_ends_the_doctors_access_but_keeps_their_own_record(app):
@@ -36,7 +37,7 @@ def test_closing_ends_the_doctors_access_but_keeps_their_own_record(app):
     assert post(doctor_client, f"{c_url}/reports", page=c_url).status_code == 404
 
     # No new share reaches a closed consultation; the patient still sees "Stop sharing".
-    newer = make_screening(owner, total=20)
+    newer = factories.screening(owner, total=20)
     assert post(patient_client, f"{c_url}/share", {"screening_id": newer.id}, page=c_url).status_code == 409
     page = patient_client.get(c_url).get_data(as_text=True)
     assert "Stop sharing" in page

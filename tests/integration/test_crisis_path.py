@@ -16,9 +16,8 @@ from app.models.care import Consultation, ConsultationStatus, Notification
 from app.models.screening import Screening
 from app.services import consent
 from tests import factories
-from tests.integration.test_care_helpers import client_for, make_screening, post
-from tests.integration.test_screening_web import form_data
-from tests.integration.test_screening_web import samples as screening_samples
+from tests import samples as screening_samples
+from tests.helpers import client_for, form_data, post
 
 LINES = [("Samaritans", "116 123"), ("Emergency services", "999"), ("Talk to someone you trust", None)]
 CRISIS_ANSWERS = [1, 1, 1, 1, 0, 0, 0, 0, 1]
@@ -80,15 +79,15 @@ def test_submit_and_talk_to_a_doctor_now_opens_the_request_with_this_screening(a
 
 
 def test_result_page_offers_the_lines_and_a_doctor(app, patient):
-    screening = make_screening(patient, total=9, item9=1)
+    screening = factories.screening(patient, total=9, item9=1)
     page = client_for(app, patient).get(f"/screenings/{screening.id}").get_data(as_text=True)
     assert 'id="crisis-panel"' in page and 'href="tel:116123"' in page
     assert f'id="crisis-talk-now" href="/consultations/new?screening={screening.id}"' in page
 
 
 def test_home_keeps_the_crisis_panel_until_a_treating_doctor_has_read_it(app, patient, doctor):
-    calm = make_screening(patient, total=3)
-    screening = make_screening(patient, total=9, item9=2)
+    calm = factories.screening(patient, total=3)
+    screening = factories.screening(patient, total=9, item9=2)
     patient_client, doctor_client = client_for(app, patient), client_for(app, doctor)
     home = patient_client.get("/patient").get_data(as_text=True)
     assert 'id="crisis-home"' in home and "No doctor has seen it yet" in home
@@ -122,13 +121,13 @@ def test_home_keeps_the_crisis_panel_until_a_treating_doctor_has_read_it(app, pa
     assert not any("crisis" in action or "acknowledge" in action for action in actions)
 
     # A newer item-9 screening brings the panel back.
-    make_screening(patient, total=10, item9=1)
+    factories.screening(patient, total=10, item9=1)
     assert 'id="crisis-home"' in patient_client.get("/patient").get_data(as_text=True)
 
 
 def test_an_urgent_screening_shared_by_hand_alerts_the_doctor(app, patient, doctor):
     consultation = _accepted_consultation(patient, doctor)
-    calm, urgent = make_screening(patient, total=4), make_screening(patient, total=8, item9=1)
+    calm, urgent = factories.screening(patient, total=4), factories.screening(patient, total=8, item9=1)
     patient_client = client_for(app, patient)
     for screening in (calm, urgent):
         response = post(patient_client, f"/consultations/{consultation.id}/share",

@@ -3,7 +3,7 @@
 import pytest
 
 from tests import factories
-from tests.conftest import login
+from tests.helpers import login
 from tests.integration.private_postgres import PrivatePostgres, server_binaries
 
 pytestmark = [

@@ -15,9 +15,10 @@ from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.screening import Screening
 from app.services import api_tokens, fhir_mapping
+from tests import factories
 from tests.fhir_validation import validate_bundle, validate_resource
+from tests.helpers import client_for, post
 from tests.integration.access_world import build_world
-from tests.integration.test_care_helpers import client_for, post
 
 PHQ9_ITEM_CODES = ["44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5",
                    "44253-3", "44260-8"]
@@ -138,11 +139,9 @@ def test_patient_export_holds_a_fhir_bundle_of_their_record(app, world):
 
 
 def test_mapping_of_a_minimal_band_and_a_failed_analysis_validates(app):
-    from tests import factories
-    from tests.integration.test_care_helpers import make_screening
 
     patient = factories.patient()
-    screening = make_screening(patient, total=2, affect=None)
+    screening = factories.screening(patient, total=2, affect=None)
     screening.phq9_difficulty = None
     assert fhir_mapping.facial_affect(screening) is None
     validate_resource(fhir_mapping.questionnaire_response(screening))

@@ -9,11 +9,12 @@ from app.extensions import db
 from app.models.care import Report, ReportStatus
 from app.services import consultations, diagnoses
 from app.storage import media_store
-from tests.integration.test_care_helpers import client_for, make_screening, post
+from tests import factories
+from tests.helpers import client_for, post
 
 
 def test_final_report_is_frozen_and_amended_as_a_new_version(app, patient, doctor):
-    first = make_screening(patient, total=17, days_ago=20)
+    first = factories.screening(patient, total=17, days_ago=20)
     consultation = consultations.request_consultation(patient, doctor.id, [first.id], "")
     consultations.accept(doctor, consultation)
     diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
@@ -32,7 +33,7 @@ def test_final_report_is_frozen_and_amended_as_a_new_version(app, patient, docto
     assert "17" in page_before and "Version 1" in page_before
 
     # A screening shared afterwards: the final report's page and PDF stay as they were.
-    later = make_screening(patient, total=23, days_ago=0)
+    later = factories.screening(patient, total=23, days_ago=0)
     post(patient_client, f"{base}/share", {"screening_id": str(later.id)}, page=base)
     page_after = patient_client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert ">23<" not in page_after and "23 / 27" not in page_after

@@ -8,8 +8,7 @@ import re
 import pytest
 
 from tests import factories
-from tests.conftest import csrf_token, login
-from tests.integration.test_care_helpers import make_screening
+from tests.helpers import csrf_token, login
 
 HUGE = ("99999999999999999999999", str(2**31), str(2**63))
 
@@ -25,7 +24,7 @@ def _int_routes(app):
 def test_every_int_route_answers_404_for_a_huge_id(app, role):
     user = {"patient": factories.patient, "doctor": factories.doctor, "admin": factories.admin}[role]()
     if role == "patient":
-        make_screening(user, total=5)
+        factories.screening(user, total=5)
     client = app.test_client()
     login(client, user)
     token = csrf_token(client, {"patient": "/account", "doctor": "/doctor", "admin": "/admin/"}[role])

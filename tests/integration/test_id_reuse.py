@@ -14,8 +14,7 @@ from sqlalchemy import inspect
 from app.extensions import db
 from app.services import consent, privacy
 from tests import factories
-from tests.conftest import csrf_token, login
-from tests.integration.test_care_helpers import make_screening
+from tests.helpers import csrf_token, login
 
 
 def _export(app, user) -> dict:
@@ -30,7 +29,7 @@ def test_a_new_patient_inherits_nothing_from_a_deleted_one(app):
     admin = factories.admin()
     first = factories.patient("first@example.org", name="First Person")
     consent.grant(first)
-    make_screening(first, total=20)
+    factories.screening(first, total=20)
     first_id = first.id
     privacy.delete_account(first, factories.PASSWORD)
 

@@ -14,7 +14,7 @@ from app import create_app, embedded_redis
 from app.extensions import db
 from app.models import AuditEvent
 from app.storage import mailer, media_store
-from tests.conftest import csrf_token, make_config
+from tests.helpers import csrf_token, make_config
 
 
 def _modes(root: Path) -> dict[str, int]:

@@ -9,10 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.screening import Screening
 from app.services import consent
-from tests import factories
-from tests.conftest import csrf_token, login
-from tests.integration import test_screening_samples as samples
-from tests.integration.test_screening_web import form_data
+from tests import factories, samples
+from tests.helpers import csrf_token, form_data, login
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
 ELSEWHERE = {"REMOTE_ADDR": "192.0.2.10"}

@@ -29,11 +29,8 @@ from app.security import media_crypto
 from app.security.audit import verify_chain
 from app.services import chat, consent, consultations, diagnoses, privacy, reports
 from app.storage import mailer, media_store
-from tests import factories
-from tests.conftest import csrf_token, login
-from tests.integration import test_screening_samples as samples
-from tests.integration.test_care_helpers import finalise_report
-from tests.integration.test_screening_web import form_data
+from tests import factories, samples
+from tests.helpers import csrf_token, finalise_report, form_data, login
 
 pytestmark = pytest.mark.slow
 

@@ -12,11 +12,9 @@ import pytest
 from app.commands import worker as worker_cli
 from app.services import readiness
 from app.services.queue_health import STALE_AFTER
-from tests.integration import test_screening_worker
-from tests.integration.test_screening_worker import ROOT, worker_command, worker_env
+from tests.worker_process import ROOT, worker_command, worker_env
 
 pytestmark = pytest.mark.slow
-private_redis = test_screening_worker.private_redis  # the fixture: a Redis the test stops and starts
 
 
 def wait_for_readiness(client, status: int, timeout: float = 60) -> dict:

@@ -10,19 +10,20 @@ from app.clinical.phq9 import BANDS
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, ScreeningShare, ShareSource
-from tests.integration.test_care_helpers import client_for, make_screening
+from tests import factories
+from tests.helpers import client_for
 
 
 @pytest.mark.parametrize("band", BANDS, ids=lambda band: band.key)
 def test_each_band_has_plain_words_for_the_patient(app, patient, band):
-    screening = make_screening(patient, total=band.low)
+    screening = factories.screening(patient, total=band.low)
     page = client_for(app, patient).get(f"/screenings/{screening.id}").get_data(as_text=True)
     assert band.plain_meaning in page and band.plain_next in page
     assert band.proposed_action not in page
 
 
 def test_the_treating_doctor_reads_the_clinical_wording(app, patient, doctor):
-    screening = make_screening(patient, total=16)
+    screening = factories.screening(patient, total=16)
     consultation = Consultation(patient_id=patient.id, doctor_id=doctor.id, message="",
                                 status=ConsultationStatus.ACCEPTED, accepted_at=utcnow())
     db.session.add(consultation)
@@ -42,7 +43,7 @@ def test_the_treating_doctor_reads_the_clinical_wording(app, patient, doctor):
     (3, 30.0, False),
 ])
 def test_disagreement_between_face_and_questionnaire_is_said(app, patient, total, affect, disagrees):
-    screening = make_screening(patient, total=total, affect=affect)
+    screening = factories.screening(patient, total=total, affect=affect)
     page = client_for(app, patient).get(f"/screenings/{screening.id}").get_data(as_text=True)
     assert ('id="signals-disagree"' in page) is disagrees
     if disagrees:

@@ -10,14 +10,14 @@ import pytest
 from app.models.user import User
 from app.services import admin_doctors, chat, consultations
 from tests import factories
-from tests.integration.test_care_helpers import client_for, make_screening
+from tests.helpers import client_for
 
 
 @pytest.mark.parametrize("how", ["revoked", "rejected"])
 def test_unverified_doctor_sees_no_patients(app, admin, how):
     doctor = factories.doctor()
     patient = factories.patient(name="Quentin Private")
-    screening = make_screening(patient, total=22, item9=1)
+    screening = factories.screening(patient, total=22, item9=1)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "please")
     consultations.accept(doctor, consultation)
     chat.post_message(patient, consultation, "an unread message")

@@ -24,15 +24,8 @@ from app.models.audit import AuditEvent
 from app.models.screening import Screening, ScreeningStatus
 from app.models.user import User
 from app.services import consent, screenings
-from tests import factories
-from tests.integration import test_screening_samples as samples
-from tests.integration.test_screening_worker import (  # noqa: F401  (fixtures)
-    ROOT,
-    private_redis,
-    worker_app,
-    worker_command,
-    worker_env,
-)
+from tests import factories, samples
+from tests.worker_process import ROOT, worker_command, worker_env
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,8 @@ from rq import Queue
 from app.extensions import db
 from app.models.screening import ScreeningStatus
 from app.services import consent
-from tests.conftest import csrf_token, login
-from tests.integration import test_screening_samples as samples
-from tests.integration.test_screening_web import only_screening, submit
+from tests import samples
+from tests.helpers import csrf_token, login, only_screening, submit
 
 LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 

@@ -19,23 +19,8 @@ from app.models.audit import AuditEvent
 from app.models.screening import Screening, ScreeningStatus
 from app.services import consent
 from app.storage import media_store
-from tests import factories
-from tests.conftest import csrf_token, login
-from tests.integration import test_screening_samples as samples
-
-CALM = [0, 1, 0, 1, 0, 0, 1, 0, 0]
-
-
-def form_data(client, media: bytes | None, filename: str = "upload.bin", answers=CALM, difficulty=1) -> dict:
-    data = {"csrf_token": csrf_token(client, "/screenings/consent")}
-    for number, value in enumerate(answers, start=1):
-        if value is not None:
-            data[f"q{number}"] = str(value)
-    if difficulty is not None:
-        data["difficulty"] = str(difficulty)
-    if media is not None:
-        data["media"] = (io.BytesIO(media), filename)
-    return data
+from tests import factories, samples
+from tests.helpers import CALM_ANSWERS, csrf_token, form_data, login, only_screening, submit
 
 
 @pytest.fixture
@@ -43,17 +28,6 @@ def consented(client, patient):
     consent.grant(patient)
     login(client, patient)
     return patient
-
-
-def submit(client, media, **kwargs):
-    return client.post(
-        "/screenings/new", data=form_data(client, media, **kwargs), content_type="multipart/form-data"
-    )
-
-
-def only_screening() -> Screening:
-    (screening,) = db.session.scalars(db.select(Screening)).all()
-    return screening
 
 
 def test_consent_is_asked_first_and_can_be_withdrawn(client, patient):
@@ -195,7 +169,7 @@ def test_cmyk_photo_is_converted_not_refused(client, consented):
         ([None] * 9, None, "questions 1, 2, 3, 4, 5, 6, 7, 8 and 9 still need an answer"),
         ([0, 1, 0, 1, 0, 0, 4, 0, 0], 1, "question 7"),
         ([0, 1, 0, 1, 0, 0, "x", 0, 0], 1, "question 7"),
-        (CALM, 7, "Difficulty"),
+        (CALM_ANSWERS, 7, "Difficulty"),
     ],
 )
 def test_bad_phq9_is_refused(client, consented, answers, difficulty, message):

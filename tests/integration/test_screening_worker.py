@@ -8,109 +8,23 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from app import embedded_redis
 from app.extensions import db
 from app.jobs import analysis_queue
-from app.models.screening import Screening, ScreeningFrame, ScreeningStatus
-from app.services import consent
+from app.models.screening import ScreeningFrame, ScreeningStatus
 from app.storage import media_store
-from tests import factories
-from tests.conftest import login
-from tests.integration import test_screening_samples as samples
-from tests.integration.test_screening_web import form_data
-
-ROOT = Path(__file__).resolve().parents[2]
-FLASK = str(Path(sys.executable).parent / "flask")
+from tests import samples
+from tests.helpers import new_patient_client
+from tests.worker_process import load, run_burst_worker, start_worker, take
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def private_redis(tmp_path):
-    home = tmp_path / "private-redis"
-    url = embedded_redis.ensure_running(home)
-    yield SimpleNamespace(
-        url=url, stop=lambda: embedded_redis.shutdown(home), start=lambda: embedded_redis.ensure_running(home)
-    )
-    embedded_redis.shutdown(home)
-
-
-@pytest.fixture
-def worker_app(app_factory, private_redis):
-    # A sweep every second (instead of 30 s) so the worker's own sweep is seen within the test.
-    return app_factory(REDIS_URL=private_redis.url, RATELIMIT_ENABLED=False, SCREENING_SWEEP_SECONDS=1)
-
-
-def worker_env(app) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"FLASK_APP", "TEST_DATABASE_URL"}}
-    env.update(
-        {
-            "MOODLENS_ENV": "development",
-            "MOODLENS_INSTANCE_PATH": app.instance_path,  # same media folder and media key
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "REDIS_URL": app.config["REDIS_URL"],
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "PYTHONUNBUFFERED": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SCREENING_SWEEP_SECONDS": "1",
-            "SCREENING_STALE_SECONDS": "3",
-        }
-    )
-    return env
-
-
-def worker_command(*extra: str) -> list[str]:
-    return [FLASK, "--app", "wsgi", "worker", "--no-preload", *extra]
-
-
-def run_burst_worker(app, timeout: int = 240) -> str:
-    done = subprocess.run(
-        worker_command("--burst"),
-        env=worker_env(app),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout + done.stderr
-
-
-def take(app, client, media: bytes, answers=(0, 1, 0, 1, 0, 0, 1, 0, 0), filename="upload") -> int:
-    response = client.post(
-        "/screenings/new",
-        data=form_data(client, media, answers=list(answers), filename=filename),
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)[-500:]
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def patient_client(app):
-    client = app.test_client()
-    with app.app_context():
-        user = factories.patient()
-        consent.grant(user)
-        email = user.email
-    login(client, SimpleNamespace(email=email))
-    return client
-
-
-def load(app, screening_id: int) -> Screening:
-    db.session.remove()
-    return db.session.get(Screening, screening_id)
-
-
 def test_photos_and_clip_analysed_by_a_real_worker_even_after_a_redis_outage(worker_app, private_redis):
-    app, client = worker_app, patient_client(worker_app)
+    app, client = worker_app, new_patient_client(worker_app)
     photo = take(app, client, samples.astronaut_jpeg(), answers=(1, 1, 1, 1, 1, 1, 1, 1, 2))
     clip = take(app, client, samples.clip_webm(seconds=2.0, fps=10))
     faceless = take(app, client, samples.landscape_png())
@@ -173,17 +87,6 @@ def test_photos_and_clip_analysed_by_a_real_worker_even_after_a_redis_outage(wor
     assert fragment.status_code == 286 and "Retry analysis" in fragment.get_data(as_text=True)
 
 
-def start_worker(app) -> subprocess.Popen:
-    return subprocess.Popen(
-        worker_command(),
-        env=worker_env(app),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
 def wait_for_status(app, screening_id: int, status: ScreeningStatus, worker: subprocess.Popen, timeout=120):
     deadline = time.monotonic() + timeout
     with app.app_context():
@@ -194,7 +97,7 @@ def wait_for_status(app, screening_id: int, status: ScreeningStatus, worker: sub
 
 
 def test_worker_killed_mid_job_is_recovered_by_the_sweep(worker_app):
-    app, client = worker_app, patient_client(worker_app)
+    app, client = worker_app, new_patient_client(worker_app)
     clip = take(app, client, samples.clip_webm(seconds=6.0, fps=15))
     worker = start_worker(app)
     try:
@@ -223,7 +126,7 @@ def test_retention_delete_removes_the_raw_upload_after_analysis(app_factory):
     from app.jobs.analysis import analyse_screening
 
     app = app_factory(MEDIA_RETENTION="delete", RATELIMIT_ENABLED=False)
-    client = patient_client(app)
+    client = new_patient_client(app)
     screening_id = take(app, client, samples.astronaut_jpeg())
     with app.app_context():
         upload = media_store.media_root() / load(app, screening_id).media_path

@@ -13,14 +13,14 @@ from app.extensions import db
 from app.models.care import Consultation, Notification, ScreeningShare
 from app.models.screening import Screening, ScreeningStatus
 from app.services import consent, consultations, diagnoses
-from tests.integration.test_care_helpers import client_for, make_screening, post
-from tests.integration.test_screening_web import form_data
-from tests.integration.test_screening_web import samples as screening_samples
+from tests import factories
+from tests import samples as screening_samples
+from tests.helpers import client_for, form_data, post
 
 
 @pytest.fixture
 def treated(app, patient, doctor) -> Consultation:
-    first = make_screening(patient, total=14, days_ago=3)
+    first = factories.screening(patient, total=14, days_ago=3)
     consultation = consultations.request_consultation(patient, doctor.id, [first.id], "")
     consultations.accept(doctor, consultation)
     diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
@@ -80,7 +80,7 @@ def test_a_photo_waits_for_a_face_and_a_no_face_test_run_is_not_shared(app, pati
 
 
 def test_an_item9_screening_is_shared_whatever_the_analysis_did(app, patient, doctor, treated):
-    crisis = make_screening(patient, total=9, item9=1, status=ScreeningStatus.FAILED)
+    crisis = factories.screening(patient, total=9, item9=1, status=ScreeningStatus.FAILED)
     client = client_for(app, patient)
     result = client.get(f"/screenings/{crisis.id}").get_data(as_text=True)
     assert f"Shared with Dr {doctor.display_name}." in result

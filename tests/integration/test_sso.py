@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models.sso import SsoLink
 from app.models.user import Role, User, VerificationStatus
 from tests import factories
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token, login
 from tests.oidc.provider import SECRET, obtain_tokens, running_provider, sign_in_at_provider
 
 CALLBACK = "http://localhost/sso/callback"
@@ -183,6 +183,4 @@ def test_an_unreachable_provider_leaves_password_login_working(app_factory, capl
         response = client.get("/sso/login")
         assert response.status_code == 503 and "not available right now" in response.get_data(as_text=True)
         doctor = factories.doctor()
-        from tests.conftest import login
-
         assert login(client, doctor).status_code == 302

@@ -8,22 +8,14 @@ import pytest
 
 from app.extensions import db
 from app.models.screening import Screening, ScreeningStatus
-from tests.integration.test_screening_web import submit
-from tests.integration.test_screening_worker import (  # noqa: F401  (fixtures)
-    load,
-    patient_client,
-    private_redis,
-    run_burst_worker,
-    take,
-    worker_app,
-)
+from app.services import consent
+from tests import factories
+from tests.helpers import login, new_patient_client, submit
 from tests.ml import hostile_clips
+from tests.worker_process import load, run_burst_worker, take
 
 
 def test_a_clip_with_huge_frames_is_refused_at_upload(app, client, patient):
-    from app.services import consent
-    from tests.conftest import login
-
     consent.grant(patient)
     login(client, patient)
     response = submit(client, hostile_clips.huge_from_the_start(), filename="clip.webm")
@@ -33,10 +25,6 @@ def test_a_clip_with_huge_frames_is_refused_at_upload(app, client, patient):
 
 
 def test_the_limit_comes_from_configuration(app_factory, redis_url):
-    from app.services import consent
-    from tests import factories
-    from tests.conftest import login
-
     app = app_factory(MAX_VIDEO_FRAME_PIXELS=32 * 32)
     with app.app_context():
         patient = factories.patient()
@@ -49,7 +37,7 @@ def test_the_limit_comes_from_configuration(app_factory, redis_url):
 
 @pytest.mark.slow
 def test_a_clip_switching_to_huge_frames_fails_in_the_worker(worker_app):  # noqa: F811
-    client = patient_client(worker_app)
+    client = new_patient_client(worker_app)
     screening_id = take(worker_app, client, hostile_clips.huge_mid_stream(), filename="clip.webm")
     run_burst_worker(worker_app)
     with worker_app.app_context():

@@ -11,7 +11,7 @@ from rq.job import JobStatus
 from app.jobs import health
 from app.jobs.queue import get_queue, get_redis, redis_available
 from app.jobs.worker import MoodLensWorker
-from tests.integration.test_screening_worker import worker_env
+from tests.worker_process import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 

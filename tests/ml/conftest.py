@@ -10,12 +10,12 @@ import io
 import pytest
 from PIL import Image
 
+from tests import samples
+
 
 @pytest.fixture(scope="session")
 def astronaut() -> Image.Image:
-    from skimage import data
-
-    return Image.fromarray(data.astronaut())
+    return samples.astronaut()
 
 
 @pytest.fixture(scope="session")

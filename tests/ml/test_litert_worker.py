@@ -12,19 +12,9 @@ from app.extensions import db
 from app.jobs.queue import get_queue, get_redis
 from app.models.screening import ScreeningStatus
 from app.services import activation_maps, consultations
-from tests import factories
-from tests.conftest import login
-from tests.integration import test_screening_samples as samples
-from tests.integration.test_screening_worker import (  # noqa: F401  (fixtures)
-    ROOT,
-    load,
-    patient_client,
-    private_redis,
-    take,
-    worker_app,
-    worker_command,
-    worker_env,
-)
+from tests import factories, samples
+from tests.helpers import login, new_patient_client
+from tests.worker_process import ROOT, load, take, worker_command, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +37,7 @@ def probe(app):
 def test_litert_worker_analyses_without_tensorflow_and_renders_gradcam_on_demand(
     worker_app, converted_models_dir  # noqa: F811  (the fixture imported above)
 ):
-    app, client = worker_app, patient_client(worker_app)
+    app, client = worker_app, new_patient_client(worker_app)
     photo = take(app, client, samples.astronaut_jpeg())
     clip = take(app, client, samples.clip_webm(seconds=2.0, fps=10))
     after_screenings = probe(app)

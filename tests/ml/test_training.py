@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from fer_synthetic import synthetic_split, write_csv, write_image_folders
 
 from app.ml.gradcam import gradcam_heatmap
 from app.ml.training.datasets import DatasetError, load_fer2013
@@ -14,6 +13,7 @@ from app.ml.training.trainer import TrainingOptions, class_weights, train_plugin
 from app.plugins import get_plugin
 from app.plugins.builtin import BaselineCnn, ResNet50V2Transfer
 from app.plugins.registry import forget_loaded_plugins
+from tests.ml.fer_synthetic import synthetic_split, write_csv, write_image_folders
 
 pytestmark = pytest.mark.slow
 EXPECTED_FILES = {

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import AuditEvent, Role, User
 from app.security.policy import can_see_patients
 from tests import factories
-from tests.conftest import complete_mfa_setup, csrf_token, login
+from tests.helpers import complete_mfa_setup, csrf_token, login
 
 GOOD = {"full_name": "Jo Example", "email": "jo@example.org",
         "password": "a long enough passphrase", "confirm": "a long enough passphrase"}

@@ -1,6 +1,6 @@
 """Error pages, the htmx error fragment, JSON errors and security headers."""
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def test_unknown_route_is_a_friendly_404(client):

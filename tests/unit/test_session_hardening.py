@@ -14,7 +14,7 @@ from app.jobs.queue import get_redis
 from app.models import AuditEvent, User
 from app.services import mfa as mfa_service
 from tests import factories
-from tests.conftest import complete_mfa_setup, csrf_token, login
+from tests.helpers import complete_mfa_setup, csrf_token, login
 
 
 def copy_of(app, client):
