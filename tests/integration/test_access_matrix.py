@@ -62,6 +62,7 @@ GET_EXPECTED = {
     "consultations.doctor_panel":                 "LOGIN  403    403    404    200    200    403",
     "consultations.detail":                       "LOGIN  200    404    404    404    200    403",
     "consultations.messages":                     "LOGIN  REDIR  404    404    404    REDIR  403",
+    "consultations.chat_stream":                  "LOGIN  200    404    404    404    200    403",
     "consultations.diagnosis":                    "LOGIN  403    403    404    404    200    403",
     "consultations.shared_screening":             "LOGIN  403    403    404    404    200    403",
     "reports.show":                               "LOGIN  200    404    404    404    200    403",

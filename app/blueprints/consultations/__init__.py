@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("consultations", __name__)
 
-from app.blueprints.consultations import routes  # noqa: E402,F401
+from app.blueprints.consultations import routes, stream  # noqa: E402,F401
