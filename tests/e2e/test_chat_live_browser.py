@@ -54,7 +54,7 @@ def _consultation(live_server, patient: dict, doctor: dict) -> str:
 def _open_chat(page, user: dict, url: str) -> None:
     log_in(page, user)
     page.goto(url)
-    page.wait_for_function("document.getElementById('chat-log').dataset.live === 'stream'")
+    page.wait_for_selector("#chat-log[data-live=stream]", state="attached")
     page.evaluate(WATCH_ARRIVALS)
 
 
@@ -96,7 +96,7 @@ def test_the_fallback_poll_delivers_when_the_stream_is_cut(live_server, new_page
     page.context.route("**/stream", lambda route: route.abort())  # a proxy that drops streams
     page.goto(url)
     log = page.locator("#chat-log")
-    page.wait_for_function("document.getElementById('chat-log').dataset.live === 'polling'")
+    page.wait_for_selector("#chat-log[data-live=polling]", state="attached")
 
     app = live_server.app()
     with app.app_context():
