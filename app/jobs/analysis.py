@@ -22,6 +22,7 @@ from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
+from app.services import live
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class _Progress:
             .values(progress=round(max(0.0, min(1.0, fraction)), 3), stage=stage[:120], progress_at=utcnow())
         )
         db.session.commit()
+        live.publish(live.screening_channel(self.screening_id))
         job = get_current_job()
         if job is not None:
             job.meta.update(progress=fraction, stage=stage)
@@ -71,6 +73,7 @@ def analyse_screening(screening_id: int) -> str:
     screening.stage = "Starting the analysis"
     screening.progress_at = utcnow()
     db.session.commit()
+    live.publish(live.screening_channel(screening_id))
     progress = _Progress(screening_id)
     try:
         result = _run(screening, progress)
@@ -93,6 +96,7 @@ def analyse_screening(screening_id: int) -> str:
             screening.stage = "An error interrupted the analysis; trying again"
             screening.progress_at = utcnow()
             db.session.commit()
+            live.publish(live.screening_channel(screening_id))
         else:
             reason = (
                 "The analysis took too long."
@@ -101,6 +105,7 @@ def analyse_screening(screening_id: int) -> str:
             )
             _fail(screening, reason + " You can retry it.")
         raise
+    live.publish(live.screening_channel(screening_id))  # done, or no face found
     if result == "done":
         from app.services.screenings import link_to_care
 
@@ -122,6 +127,7 @@ def _fail(screening: Screening, reason: str) -> None:
         details={"reason": reason},
     )
     db.session.commit()
+    live.publish(live.screening_channel(screening.id))
 
 
 def _run(screening: Screening, progress: _Progress) -> str:

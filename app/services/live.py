@@ -1,9 +1,10 @@
-"""Live nudges over Redis pub/sub: "something new in this consultation's chat".
+"""Live nudges over Redis pub/sub: "something new in this chat" or "this screening's analysis
+moved on".
 
-A nudge carries no content. The browser answers it by fetching the new messages from the
-ordinary chat endpoint, which checks access again, so a stream can never show more than the
-page it feeds. Publishing goes through Redis so that every web process (and RQ worker) can
-reach the readers connected to any other.
+A nudge carries no content. The browser answers it by fetching the news from the ordinary
+endpoint (the chat's messages, the screening's progress fragment), which checks access again,
+so a stream can never show more than the page it feeds. Publishing goes through Redis so that
+every web process and RQ worker reaches the readers connected to any web process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ def chat_channel(consultation_id: int) -> str:
     return f"moodlens:live:chat:{consultation_id}"
 
 
+def screening_channel(screening_id: int) -> str:
+    return f"moodlens:live:screening:{screening_id}"
+
+
 def publish(channel: str, data: str = "") -> None:
     try:
         get_redis().publish(channel, data)
@@ -28,8 +33,9 @@ def publish(channel: str, data: str = "") -> None:
         current_app.logger.warning("could not publish a live nudge on %s", channel)
 
 
-def nudges(connection: redis.Redis, channel: str, *, lifetime: float, heartbeat: float) -> Iterator[str]:
-    """Server-sent events for one reader: an `event: chat` per nudge, a comment line every
+def nudges(connection: redis.Redis, channel: str, event: str, *, lifetime: float,
+           heartbeat: float) -> Iterator[str]:
+    """Server-sent events for one reader: an `event: <event>` per nudge, a comment line every
     `heartbeat` seconds (a reader that has gone away is noticed when that write fails, which
     closes this generator and its subscription), and an end after `lifetime` seconds so no
     stream holds a server thread for ever; EventSource reconnects and access is checked anew."""
@@ -44,7 +50,7 @@ def nudges(connection: redis.Redis, channel: str, *, lifetime: float, heartbeat:
             if message is not None:
                 data = message["data"]
                 data = data.decode() if isinstance(data, bytes) else str(data)
-                yield f"event: chat\ndata: {data or 'new'}\n\n"
+                yield f"event: {event}\ndata: {data or 'new'}\n\n"
             elif time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + heartbeat
                 yield ": heartbeat\n\n"

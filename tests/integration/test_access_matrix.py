@@ -49,6 +49,7 @@ GET_EXPECTED = {
     "screening.model_card":                       "LOGIN  200    200    200    200    200    200",
     "screening.detail":                           "LOGIN  200    404    404    404    200    404",
     "screening.status":                           "LOGIN  REDIR  404    404    404    REDIR  404",
+    "screening.progress_stream":                  "LOGIN  204    404    404    404    204    404",
     "screening.media:photo":                      "LOGIN  200    404    404    404    200    404",
     "screening.media:crop":                       "LOGIN  200    404    404    404    200    404",
     "screening.media:gradcam":                    "LOGIN  404    404    404    404    200    404",

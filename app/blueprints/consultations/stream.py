@@ -24,7 +24,7 @@ def chat_stream(consultation_id: int):
     if consultation.status is not ConsultationStatus.ACCEPTED:
         # Nothing more can be said here. 204 tells EventSource not to reconnect.
         return "", 204
-    events = live.nudges(get_redis(), live.chat_channel(consultation.id),
+    events = live.nudges(get_redis(), live.chat_channel(consultation.id), "chat",
                          lifetime=current_app.config["LIVE_STREAM_SECONDS"],
                          heartbeat=current_app.config["LIVE_HEARTBEAT_SECONDS"])
     # The stream waits for minutes: end the transaction, which gives the database connection

@@ -6,4 +6,4 @@ from app.commands.screenings import requeue_command
 bp = Blueprint("screening", __name__, cli_group="screenings")
 bp.cli.add_command(requeue_command)
 
-from app.blueprints.screening import routes  # noqa: E402,F401
+from app.blueprints.screening import routes, stream  # noqa: E402,F401

@@ -36,30 +36,6 @@
     });
   }
 
-  // Live chat: the stream only says "something new"; the poller then fetches it through the
-  // ordinary, access-checked endpoint. While the stream is down (or EventSource missing) the
-  // poller is nudged every 2 s instead. EventSource reconnects by itself after a drop or the
-  // stream's planned end; each (re)opening fetches whatever arrived in the gap.
-  var poller = document.getElementById("chat-poller");
-  if (poller && poller.dataset.stream) {
-    var source = null;
-    var nudge = function () {
-      var current = document.getElementById("chat-poller");  // replaced after every fetch
-      if (current && current.getAttribute("hx-get")) { htmx.trigger(current, "chat-nudge"); }
-    };
-    var streaming = function () { return source !== null && source.readyState === 1; };
-    var mark = function () { if (log) { log.dataset.live = streaming() ? "stream" : "polling"; } };
-    if (window.EventSource) {
-      source = new EventSource(poller.dataset.stream);
-      source.addEventListener("open", function () { mark(); nudge(); });
-      source.addEventListener("chat", nudge);
-      source.addEventListener("error", mark);
-    }
-    mark();
-    window.setInterval(function () { mark(); if (!streaming()) { nudge(); } }, 2000);
-    window.addEventListener("pagehide", function () { if (source) { source.close(); } });
-  }
-
   // Enter sends, Shift+Enter makes a new line.
   document.addEventListener("keydown", function (event) {
     var box = event.target;

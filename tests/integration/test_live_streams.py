@@ -1,5 +1,5 @@
-"""The chat's live stream: a nudge per message through real Redis pub/sub, authorised like the
-chat itself, bounded in time, and holding no database connection while it waits."""
+"""The live streams (chat, screening progress): a nudge per event through real Redis pub/sub,
+authorised like the page they feed, bounded in time, holding no database connection while waiting."""
 
 from __future__ import annotations
 
@@ -123,3 +123,30 @@ def test_redis_down_does_not_lose_the_message(app, opened, monkeypatch):
     monkeypatch.setitem(app.extensions, "moodlens_redis", unreachable)
     message = chat.post_message(patient, consultation, "Still saved")
     assert message.id is not None
+
+
+def test_the_worker_s_progress_reaches_the_result_page_as_a_nudge(app, patient):
+    from app.jobs.analysis import _Progress
+    from app.models.screening import ScreeningStatus
+    from tests.integration.test_care_helpers import make_screening
+
+    screening = make_screening(patient, total=5, status=ScreeningStatus.RUNNING)
+    app.config.update(LIVE_STREAM_SECONDS=5, LIVE_HEARTBEAT_SECONDS=1)
+    owner = client_for(app, patient)
+    url, channel = f"/screenings/{screening.id}/stream", live.screening_channel(screening.id)
+    assert client_for(app, factories.patient()).get(url).status_code == 404
+    assert client_for(app, factories.doctor()).get(url).status_code == 404
+
+    response = owner.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    events = iter(response.response)
+    assert b"connected" in next(events)
+    _wait_for_subscriber(channel)
+    _Progress(screening.id)(0.5, "Finding the face", force=True)  # what the worker runs
+    assert next(events) == b"event: progress\ndata: new\n\n"
+    response.close()
+    assert _subscribers(channel) == 0
+
+    screening.status = ScreeningStatus.DONE
+    db.session.commit()
+    assert owner.get(url).status_code == 204  # finished: nothing more to stream
