@@ -1,6 +1,6 @@
 """The chat in real Chromium: messages are appended, a reader scrolled back keeps their place
 and gets a "new messages" marker, the log is keyboard-focusable, and a message reaches the other
-side within the poll interval."""
+side quickly."""
 
 from __future__ import annotations
 
