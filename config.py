@@ -218,6 +218,11 @@ class Config:
     FOLLOWUP_GRACE_DAYS = _env_int("FOLLOWUP_GRACE_DAYS", 3)
     # A chat message still unread after this long is notified (in-app + e-mail).
     MESSAGE_EMAIL_DELAY_SECONDS = _env_int("MESSAGE_EMAIL_DELAY_SECONDS", 300)
+    # The chat's live stream: each one holds a server thread, so it ends after this long (the
+    # browser reconnects, access checked anew) and writes a heartbeat this often, which is how
+    # a stream whose reader has gone away notices and closes.
+    LIVE_STREAM_SECONDS = _env_int("LIVE_STREAM_SECONDS", 60)
+    LIVE_HEARTBEAT_SECONDS = _env_int("LIVE_HEARTBEAT_SECONDS", 5)
     # Safety-net sweep in the worker: lost follow-up reminders, e-mails never queued (0: off).
     CARE_SWEEP_SECONDS = _env_int("CARE_SWEEP_SECONDS", 900)
 

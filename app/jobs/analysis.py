@@ -28,6 +28,7 @@ from app.models.screening import Screening, ScreeningFrame, ScreeningKind, Scree
 from app.plugins.registry import PluginUnavailable, UnknownPlugin
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
+from app.services import live
 from app.services.followups import link_to_care
 from app.storage import media_store
 
@@ -53,6 +54,7 @@ class _Progress:
             .values(progress=round(max(0.0, min(1.0, fraction)), 3), stage=stage[:120], progress_at=utcnow())
         )
         db.session.commit()
+        live.publish(live.screening_channel(self.screening_id))
         job = get_current_job()
         if job is not None:
             job.meta.update(progress=fraction, stage=stage)
@@ -79,6 +81,7 @@ def analyse_screening(screening_id: int) -> str:
     screening.stage = "Starting the analysis"
     screening.progress_at = utcnow()
     db.session.commit()
+    live.publish(live.screening_channel(screening_id))
     progress = _Progress(screening_id)
     try:
         result = _run(screening, progress)
@@ -102,6 +105,7 @@ def analyse_screening(screening_id: int) -> str:
             screening.stage = "An error interrupted the analysis; trying again"
             screening.progress_at = utcnow()
             db.session.commit()
+            live.publish(live.screening_channel(screening_id))
         else:
             reason = (
                 "The analysis took too long."
@@ -110,6 +114,7 @@ def analyse_screening(screening_id: int) -> str:
             )
             mark_failed(screening, reason + " You can retry it.")
         raise
+    live.publish(live.screening_channel(screening_id))  # done, or no face found
     if result == "done":
         link_to_care(screening.patient_id)  # a photo or clip joins the patient's care once a face is found
     return result
@@ -131,6 +136,7 @@ def mark_failed(screening: Screening, reason: str) -> None:
         details={"reason": reason},
     )
     db.session.commit()
+    live.publish(live.screening_channel(screening.id))
 
 
 def _run(screening: Screening, progress: _Progress) -> str:

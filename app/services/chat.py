@@ -13,7 +13,7 @@ from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, ConsultationStatus, ScreeningRequest
 from app.models.user import User
 from app.security.policy import care_records_visible_to
-from app.services import links, notifications
+from app.services import links, live, notifications
 from app.services.consultations import CareError
 
 MESSAGE_MAX = 4000
@@ -36,6 +36,7 @@ def post_message(sender: User, consultation: Consultation, body: str) -> ChatMes
     message = ChatMessage(consultation_id=consultation.id, sender_id=sender.id, body=body)
     db.session.add(message)
     db.session.commit()
+    live.publish(live.chat_channel(consultation.id), str(message.id))
     _schedule_unread_reminder(message.id)
     return message
 
@@ -104,4 +105,5 @@ def request_screening(doctor: User, consultation: Consultation) -> ScreeningRequ
     notifications.notify(consultation.patient_id, "screening.requested",
                          "Your doctor asked you to take a new screening", links.patient_home_path())
     db.session.commit()
+    live.publish(live.chat_channel(consultation.id))
     return request

@@ -250,7 +250,9 @@ def render_pdf(html: str, base_url: str) -> bytes:
     # Importing WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process, which
     # would let truncated uploads through; reports embed only our own complete images.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    return HTML(string=html, base_url=base_url).write_pdf()
+    # PDF/UA: tagged structure, the <title> shown as the document's title, the <html lang> as
+    # its language, so screen readers read the report as they read the page.
+    return HTML(string=html, base_url=base_url).write_pdf(pdf_variant="pdf/ua-1")
 
 
 # --- Patient history ----------------------------------------------------------------------

@@ -12,27 +12,53 @@ def _strong_enough(form, field) -> None:
         raise ValidationError(f"Use at least {minimum} characters. A few unrelated words work well.")
 
 
+NOT_AN_EMAIL = "Enter a valid e-mail address. It looks like name@example.org."
+
+
+def password_rule() -> str:
+    return (f"At least {current_app.config['PASSWORD_MIN_LENGTH']} characters. "
+            "A few unrelated words work well.")
+
+
+def _looks_like_an_email(form, field) -> None:
+    """Only the shape (one @, something on both sides, no spaces): whether the account exists is
+    the log-in's own question, and a stricter check could lock out an address already in use."""
+    local, at, domain = (field.data or "").partition("@")
+    if not (local and at and domain) or "@" in domain or any(c.isspace() for c in field.data):
+        raise ValidationError(NOT_AN_EMAIL)
+
+
 def _in_the_past(form, field) -> None:
     if field.data and not date(1900, 1, 1) <= field.data <= date.today():
         raise ValidationError("Enter a real date of birth.")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField("E-mail", validators=[DataRequired(), _looks_like_an_email, Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class _AccountForm(FlaskForm):
     email = EmailField("E-mail", validators=[
-        DataRequired(), Email(message="Enter a valid e-mail address."), Length(max=254)])
-    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    password = PasswordField("Password", validators=[DataRequired(), _strong_enough, Length(max=1024)])
+        DataRequired(), Email(message=NOT_AN_EMAIL), Length(max=254)], render_kw={"autocomplete": "email"})
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)],
+                            render_kw={"autocomplete": "name"})
+    password = PasswordField("Password", validators=[DataRequired(), _strong_enough, Length(max=1024)],
+                             render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Repeat password", validators=[
-        DataRequired(), EqualTo("password", message="The two passwords do not match.")])
+        DataRequired(), EqualTo("password", message="The two passwords do not match.")],
+        render_kw={"autocomplete": "new-password"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.description = password_rule()  # shown before anyone gets it wrong
 
 
 class PatientRegistrationForm(_AccountForm):
-    date_of_birth = DateField("Date of birth", validators=[Optional(), _in_the_past])
+    date_of_birth = DateField("Date of birth", validators=[Optional(), _in_the_past],
+                              render_kw={"autocomplete": "bday"})
 
 
 class DoctorRegistrationForm(_AccountForm):
@@ -57,7 +83,7 @@ class MfaSetupForm(MfaCodeForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField("E-mail", validators=[
-        DataRequired(), Email(message="Enter a valid e-mail address."), Length(max=254)])
+        DataRequired(), Email(message=NOT_AN_EMAIL), Length(max=254)], render_kw={"autocomplete": "email"})
 
 
 class NewPasswordForm(FlaskForm):
@@ -66,6 +92,10 @@ class NewPasswordForm(FlaskForm):
     confirm = PasswordField("Repeat new password", validators=[
         DataRequired(), EqualTo("password", message="The two passwords do not match.")],
         render_kw={"autocomplete": "new-password"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.description = password_rule()
 
 
 class ChangePasswordForm(NewPasswordForm):

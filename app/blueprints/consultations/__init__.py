@@ -14,4 +14,5 @@ from app.blueprints.consultations import (  # noqa: E402,F401
     notifications,
     panels,
     requests,
+    stream,
 )

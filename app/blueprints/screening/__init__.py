@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("screening", __name__)
 
-from app.blueprints.screening import routes  # noqa: E402,F401
+from app.blueprints.screening import routes, stream  # noqa: E402,F401

@@ -1,0 +1,34 @@
+"""The chat's live stream (server-sent events): a nudge whenever a message arrives, so the
+page fetches it at once instead of waiting for its fallback poll."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app
+from flask_login import current_user
+
+from app.blueprints.consultations import bp
+from app.extensions import db
+from app.jobs.queue import get_redis
+from app.models.care import Consultation, ConsultationStatus
+from app.models.user import Role
+from app.security.policy import chat_visible_to, role_required
+from app.services import consultations, live
+
+
+@bp.get("/consultations/<int:consultation_id>/stream")
+@role_required(Role.PATIENT, Role.DOCTOR)
+def chat_stream(consultation_id: int):
+    consultation: Consultation | None = consultations.get_for_user(current_user, consultation_id)
+    if consultation is None or not chat_visible_to(current_user, consultation):
+        abort(404)
+    if consultation.status is not ConsultationStatus.ACCEPTED:
+        # Nothing more can be said here. 204 tells EventSource not to reconnect.
+        return "", 204
+    events = live.nudges(get_redis(), live.chat_channel(consultation.id), "chat",
+                         lifetime=current_app.config["LIVE_STREAM_SECONDS"],
+                         heartbeat=current_app.config["LIVE_HEARTBEAT_SECONDS"])
+    # The stream waits for minutes: end the transaction, which gives the database connection
+    # back to the pool before the first wait (nothing below touches the database).
+    db.session.commit()
+    return Response(events, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

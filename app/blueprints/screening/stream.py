@@ -1,0 +1,28 @@
+"""A screening's live progress (server-sent events): a nudge whenever the worker moves the
+analysis on, so the result page fetches the progress fragment at once instead of polling."""
+
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask_login import login_required
+
+from app.blueprints.screening import bp
+from app.blueprints.screening.routes import _screening_or_404
+from app.extensions import db
+from app.jobs.queue import get_redis
+from app.services import live, screenings
+
+
+@bp.get("/screenings/<int:screening_id>/stream")
+@login_required
+def progress_stream(screening_id: int):
+    screening = _screening_or_404(screening_id)  # exactly who may see the progress fragment
+    screenings.ensure_enqueued(screening)  # as the fragment does: Redis back after an outage
+    if screening.status.finished:
+        return "", 204  # nothing more will happen; EventSource does not reconnect after a 204
+    events = live.nudges(get_redis(), live.screening_channel(screening.id), "progress",
+                         lifetime=current_app.config["LIVE_STREAM_SECONDS"],
+                         heartbeat=current_app.config["LIVE_HEARTBEAT_SECONDS"])
+    db.session.commit()  # give the database connection back before the first wait
+    return Response(events, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
