@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.care import Consultation
 from app.models.user import User
 from app.services import chat, consultations
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.browser import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.browser import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

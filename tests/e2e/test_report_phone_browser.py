@@ -10,8 +10,8 @@ from app.models.care import TreatmentPlan
 from app.models.user import User
 from app.services import consultations, diagnoses, reports
 from app.services.diagnoses import DiagnosisInput
-from tests.e2e.conftest import log_in, screenshot
-from tests.integration.test_care_helpers import make_screening
+from tests import factories
+from tests.e2e.browser import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ def test_report_tables_scroll_inside_their_card_on_a_phone(live_server, new_page
     app = live_server.app()
     with app.app_context():
         me, them = db.session.get(User, patient["id"]), db.session.get(User, doctor["id"])
-        screening = make_screening(me, total=14)
+        screening = factories.screening(me, total=14)
         consultation = consultations.request_consultation(me, them.id, [screening.id], "")
         consultations.accept(them, consultation)
         diagnoses.record(them, consultation, DiagnosisInput(

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import log_in, screenshot
+from tests import samples
+from tests.e2e.browser import log_in, screenshot
 from tests.e2e.test_screening_browser import RESULT_TIMEOUT, answer_phq9, consent_from_home
-from tests.integration import test_screening_samples as samples
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 class _Inputs(HTMLParser):

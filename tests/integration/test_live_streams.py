@@ -13,7 +13,7 @@ from app.extensions import db
 from app.jobs.queue import get_redis
 from app.services import admin_doctors, chat, consultations, live
 from tests import factories
-from tests.integration.test_care_helpers import client_for
+from tests.helpers import client_for
 
 
 @pytest.fixture
@@ -128,9 +128,8 @@ def test_redis_down_does_not_lose_the_message(app, opened, monkeypatch):
 def test_the_worker_s_progress_reaches_the_result_page_as_a_nudge(app, patient):
     from app.jobs.analysis import _Progress
     from app.models.screening import ScreeningStatus
-    from tests.integration.test_care_helpers import make_screening
 
-    screening = make_screening(patient, total=5, status=ScreeningStatus.RUNNING)
+    screening = factories.screening(patient, total=5, status=ScreeningStatus.RUNNING)
     app.config.update(LIVE_STREAM_SECONDS=5, LIVE_HEARTBEAT_SECONDS=1)
     owner = client_for(app, patient)
     url, channel = f"/screenings/{screening.id}/stream", live.screening_channel(screening.id)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 import zlib
 
-from app.services import consultations, diagnoses, media_store, reports
-from tests.integration.test_care_helpers import finalise_report, make_screening
+from app.services import consultations, diagnoses, reports
+from app.storage import media_store
+from tests import factories
+from tests.helpers import finalise_report
 
 
 def _readable(pdf: bytes) -> bytes:
@@ -22,7 +24,7 @@ def _readable(pdf: bytes) -> bytes:
 
 
 def test_the_final_report_pdf_is_tagged_with_title_and_language(app, patient, doctor):
-    screening = make_screening(patient, total=12)
+    screening = factories.screening(patient, total=12)
     consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
     consultations.accept(doctor, consultation)
     diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
