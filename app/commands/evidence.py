@@ -28,3 +28,16 @@ def refresh_command() -> None:
         else:
             click.echo(f"{group}: not validated yet ({s.n_positive} positive, {s.n_negative} negative; "
                        f"{s.min_n} of each needed)")
+
+
+@evidence_cli.command("export")
+@click.argument("destination", type=click.Path(dir_okay=False, writable=True))
+def export_command(destination: str) -> None:
+    """Write the de-identified research data set (consenting patients only) as CSV to DESTINATION."""
+    from app.services import research_export
+
+    text, rows = research_export.export_csv()
+    with open(destination, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    click.echo(f"Wrote {rows} screenings of consenting patients to {destination} "
+               "(pseudonymous ids, dates shifted per patient; no names or e-mail addresses).")

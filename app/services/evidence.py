@@ -44,7 +44,7 @@ def study_screenings() -> list[Screening]:
     ).order_by(Screening.id)))
 
 
-def _latest_diagnosis_confirmed(patient_ids: set[int]) -> dict[int, bool]:
+def latest_diagnosis_confirmed(patient_ids: set[int]) -> dict[int, bool]:
     """Each patient's doctors' latest conclusion: confirmed (True) or rejected (False)."""
     rows = db.session.execute(
         select(Consultation.patient_id, Diagnosis.outcome, Diagnosis.created_at, Diagnosis.id)
@@ -86,7 +86,7 @@ def refresh() -> list[EvidenceSnapshot]:
     min_n = int(current_app.config["EVIDENCE_MIN_N"])
     threshold = float(current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"])
     screenings = study_screenings()
-    diagnosed = _latest_diagnosis_confirmed({s.patient_id for s in screenings})
+    diagnosed = latest_diagnosis_confirmed({s.patient_id for s in screenings})
     groups: dict[tuple[str, str, str, str], list[Screening]] = defaultdict(list)
     for screening in screenings:
         groups[group_key(screening)].append(screening)
