@@ -28,8 +28,9 @@ def seed(cohort: int | None, separation: float) -> None:
         raise click.ClickException("Demo accounts are never created with the production configuration.")
     if cohort is not None:
         from app.services import simulated_cohort
+        from app.services.plugin_settings import default_plugin_name
 
-        created = simulated_cohort.seed(cohort, separation)
+        created = simulated_cohort.seed(cohort, default_plugin_name(), separation)
         click.echo(f"Simulated cohort: {created.patients} simulated patients, true AUC "
                    f"{created.true_auc:.3f} (labelled as simulated wherever they show).")
     if accounts.find_user(DEMO_PATIENT) is not None:

@@ -120,3 +120,21 @@ def refresh() -> list[EvidenceSnapshot]:
 def current_snapshots() -> list[EvidenceSnapshot]:
     """The rows of the last refresh (empty before the first)."""
     return list(db.session.scalars(select(EvidenceSnapshot).order_by(EvidenceSnapshot.id)))
+
+
+def snapshots_for_plugin(plugin_name: str) -> list[EvidenceSnapshot]:
+    """The last refresh's groups of one plugin, newest plugin and indicator versions first."""
+    return list(db.session.scalars(select(EvidenceSnapshot).where(EvidenceSnapshot.plugin_name == plugin_name)
+                                   .order_by(EvidenceSnapshot.plugin_version.desc(),
+                                             EvidenceSnapshot.indicator_version.desc(),
+                                             EvidenceSnapshot.media_kind, EvidenceSnapshot.reference)))
+
+
+def worth_here(screening: Screening) -> EvidenceSnapshot | None:
+    """The PHQ-9 snapshot of this screening's own plugin version, indicator version and media kind,
+    validated or not; None before any refresh counted such a screening."""
+    plugin_name, plugin_version, indicator_version, kind = group_key(screening)
+    return db.session.scalar(select(EvidenceSnapshot).where(
+        EvidenceSnapshot.plugin_name == plugin_name, EvidenceSnapshot.plugin_version == plugin_version,
+        EvidenceSnapshot.indicator_version == indicator_version, EvidenceSnapshot.media_kind == kind,
+        EvidenceSnapshot.reference == REFERENCE_PHQ9))

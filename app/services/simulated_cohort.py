@@ -4,7 +4,9 @@ No real clinic data can reach a development machine, so the validation study is 
 tested on patients whose truth is known: a screening with PHQ-9 >= 10 gets an indicator drawn
 `separation` standard deviations higher than one below 10, which makes the true ROC AUC
 Phi(separation / sqrt 2). Every simulated row says so: the patient is named "Simulated patient",
-their address is on SIMULATED_DOMAIN, and the facial result carries "simulated": true.
+their address is on SIMULATED_DOMAIN, the facial result carries "simulated": true, and the plugin
+version is SIMULATED_VERSION, so the study counts them as a group of their own that the model
+card labels as simulated and that never mixes with a real version's figures.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from app.security.passwords import hash_password
 from app.services.research_consent import RESEARCH_CONSENT, RESEARCH_CONSENT_VERSION
 
 SIMULATED_DOMAIN = "simulated.moodlens.local"
-SIMULATED_PLUGIN = "simulated"
+SIMULATED_VERSION = "simulated"
 INDICATOR_MEAN_BELOW_10 = 40.0
 INDICATOR_SD = 12.0
 
@@ -52,7 +54,11 @@ def _answers_for(total: int, rng: np.random.Generator) -> list[int]:
     return answers
 
 
-def seed(patients: int, separation: float = 1.0, kind: ScreeningKind = ScreeningKind.PHOTO,
+def is_simulated_version(plugin_version: str | None) -> bool:
+    return plugin_version == SIMULATED_VERSION
+
+
+def seed(patients: int, plugin_name: str, separation: float = 1.0, kind: ScreeningKind = ScreeningKind.PHOTO,
          seed_value: int = 0) -> Cohort:
     """Create `patients` simulated patients with research consent and one completed screening each."""
     if not 1 <= patients <= 10_000:
@@ -77,7 +83,7 @@ def seed(patients: int, separation: float = 1.0, kind: ScreeningKind = Screening
         db.session.flush()
         db.session.add(Screening(
             patient_id=user.id, kind=kind, status=ScreeningStatus.DONE, progress=1.0, stage="Done",
-            plugin_name=SIMULATED_PLUGIN, plugin_version="simulated-1", consent_version="simulated",
+            plugin_name=plugin_name, plugin_version=SIMULATED_VERSION, consent_version="simulated",
             created_at=now, finished_at=now, phq9_answers=list(phq9.answers), phq9_difficulty=None,
             phq9_total=phq9.total, phq9_item9=0, phq9_band=phq9.band, urgent=False,
             affect_indicator=round(indicator, 1), face_status="one",

@@ -134,6 +134,8 @@ POST_EXPECTED = {
     "reports.finalise":                           "LOGIN  403    403    404    404    FLOW   403",
     "reports.amend":                              "LOGIN  403    403    404    404    FLOW   403",
     "account.export":                             "LOGIN  FLOW   FLOW   403    403    403    403",
+    "account.research_consent_grant":             "LOGIN  FLOW   FLOW   403    403    403    403",
+    "account.research_consent_withdraw":          "LOGIN  FLOW   FLOW   403    403    403    403",
     "account.delete":                             "LOGIN  400    400    403    403    403    403",
     "auth.resend_confirmation":                   "LOGIN  REDIR  REDIR  REDIR  REDIR  REDIR  REDIR",
     "auth.confirm_email":                         "400    400    400    400    400    400    400",

@@ -8,16 +8,18 @@ from app.models.audit import AuditEvent
 from app.models.evidence import EvidenceSnapshot
 from app.models.screening import Screening
 from app.models.user import User
+from app.plugins.registry import DEFAULT_PLUGIN
 from app.services import evidence, research_consent, simulated_cohort
 from app.services.simulated_cohort import SIMULATED_DOMAIN
 
 
 def test_the_computed_auc_recovers_the_simulated_separation(app):
-    cohort = simulated_cohort.seed(200, separation=1.2, seed_value=3)
+    cohort = simulated_cohort.seed(200, DEFAULT_PLUGIN, separation=1.2, seed_value=3)
     snapshots = evidence.refresh()
     db.session.commit()
     [snapshot] = snapshots
-    assert (snapshot.media_kind, snapshot.reference, snapshot.plugin_name) == ("photo", "phq9", "simulated")
+    assert (snapshot.media_kind, snapshot.reference) == ("photo", "phq9")
+    assert (snapshot.plugin_name, snapshot.plugin_version) == (DEFAULT_PLUGIN, "simulated")
     assert snapshot.n_positive + snapshot.n_negative == 200
     auc = snapshot.figures["auc"]
     assert auc["low"] <= cohort.true_auc <= auc["high"]
@@ -28,7 +30,7 @@ def test_the_computed_auc_recovers_the_simulated_separation(app):
 
 
 def test_no_signal_gives_an_interval_around_one_half(app):
-    simulated_cohort.seed(200, separation=0.0, seed_value=5)
+    simulated_cohort.seed(200, DEFAULT_PLUGIN, separation=0.0, seed_value=5)
     [snapshot] = evidence.refresh()
     auc = snapshot.figures["auc"]
     assert auc["low"] <= 0.5 <= auc["high"]
@@ -36,7 +38,7 @@ def test_no_signal_gives_an_interval_around_one_half(app):
 
 def test_a_group_under_the_minimum_keeps_only_its_counts(app):
     app.config["EVIDENCE_MIN_N"] = 30
-    simulated_cohort.seed(40, separation=1.0, seed_value=1)
+    simulated_cohort.seed(40, DEFAULT_PLUGIN, separation=1.0, seed_value=1)
     [snapshot] = evidence.refresh()
     assert min(snapshot.n_positive, snapshot.n_negative) < 30
     assert snapshot.figures is None and not snapshot.validated
@@ -44,7 +46,7 @@ def test_a_group_under_the_minimum_keeps_only_its_counts(app):
 
 
 def test_patients_without_research_consent_are_not_studied(app, patient):
-    simulated_cohort.seed(10, seed_value=2)
+    simulated_cohort.seed(10, DEFAULT_PLUGIN, seed_value=2)
     sim = db.session.scalars(select(User).where(User.email.like(f"%@{SIMULATED_DOMAIN}"))).first()
     screening = db.session.scalars(select(Screening).where(Screening.patient_id == sim.id)).one()
     screening.patient_id = patient.id  # same screening, but its patient never consented to research
@@ -55,7 +57,7 @@ def test_patients_without_research_consent_are_not_studied(app, patient):
 
 def test_withdrawal_removes_the_patient_at_the_next_refresh(app):
     app.config["EVIDENCE_MIN_N"] = 1
-    simulated_cohort.seed(60, separation=1.0, seed_value=4)
+    simulated_cohort.seed(60, DEFAULT_PLUGIN, separation=1.0, seed_value=4)
     evidence.refresh()
     db.session.commit()
     patient = db.session.scalars(select(User).where(User.email.like(f"%@{SIMULATED_DOMAIN}"))
@@ -84,8 +86,8 @@ def test_research_consent_is_audited_without_clinical_values(app, patient):
 
 
 def test_the_cli_refresh_prints_aggregates_only(app):
-    simulated_cohort.seed(100, separation=1.5, seed_value=6)
+    simulated_cohort.seed(100, DEFAULT_PLUGIN, separation=1.5, seed_value=6)
     result = app.test_cli_runner().invoke(args=["evidence", "refresh"])
     assert result.exit_code == 0, result.output
-    assert "simulated simulated-1" in result.output and "AUC" in result.output
+    assert f"{DEFAULT_PLUGIN} simulated" in result.output and "AUC" in result.output
     assert "Simulated patient" not in result.output and "@" not in result.output

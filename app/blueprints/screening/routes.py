@@ -15,7 +15,7 @@ from app.models.screening import Screening
 from app.models.user import Role
 from app.security.media_crypto import MediaDecryptionError
 from app.security.policy import activation_map_visible_to, role_required
-from app.services import activation_maps, consent, followups, media_store, screenings
+from app.services import activation_maps, consent, evidence, followups, media_store, screenings
 from app.services.plugin_settings import list_plugins
 
 # htmx stops a polling element when the response has this status (and still swaps it).
@@ -269,6 +269,9 @@ def model_card(name: str):
     plugin = next((status for status in list_plugins() if status.name == name), None)
     if plugin is None:
         abort(404)
+    if current_user.role in (Role.DOCTOR, Role.ADMIN):  # the clinic's figures are for its staff
+        return render_template("screening/model_card.html", plugin=plugin,
+                               evidence_snapshots=evidence.snapshots_for_plugin(plugin.name))
     return render_template("screening/model_card.html", plugin=plugin)
 
 
