@@ -1,12 +1,15 @@
 """The study on real pages: the model card's empty and validated states, and research consent."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models.audit import AuditEvent
+from app.models.care import Consultation
+from app.models.screening import Screening
 from app.plugins.registry import DEFAULT_PLUGIN
 from app.services import evidence, research_consent, simulated_cohort
 from tests.conftest import csrf_token, login
+from tests.integration.test_care_helpers import client_for, make_screening, post
 
 CARD = f"/screenings/model-card/{DEFAULT_PLUGIN}"
 
@@ -77,3 +80,40 @@ def test_research_consent_post_without_csrf_is_refused(client, patient):
     response = client.post("/account/research-consent", data={})
     assert response.status_code == 400
     assert not research_consent.has_research_consent(patient)
+
+
+def _validate_group_of(screening, cohort_size: int = 120) -> None:
+    """A validated study group for `screening`'s own plugin and indicator versions: the simulated
+    cohort, moved into that group (the cohort keeps a version of its own everywhere else)."""
+    simulated_cohort.seed(cohort_size, screening.plugin_name, separation=1.5, seed_value=9)
+    simulated = Screening.plugin_version == simulated_cohort.SIMULATED_VERSION
+    db.session.execute(update(Screening).where(simulated).values(
+        plugin_version=screening.plugin_version, facial_result=screening.facial_result))
+    db.session.commit()
+    evidence.refresh()
+    db.session.commit()
+
+
+def test_result_pages_say_what_the_indicator_is_worth_here(app, patient, doctor):
+    research_consent.grant(patient)
+    screening = make_screening(patient, total=12, affect=72.0)
+    patient_client = client_for(app, patient)
+    page = " ".join(patient_client.get(f"/screenings/{screening.id}").get_data(as_text=True).split())
+    assert "This indicator has not been validated at this clinic yet." in page
+
+    _validate_group_of(screening)
+    snapshot = evidence.worth_here(screening)
+    assert snapshot.validated and snapshot.n_positive + snapshot.n_negative == 121
+    found = f"{100 * snapshot.figures['at_threshold']['sensitivity']:.0f} %"
+    page = " ".join(patient_client.get(f"/screenings/{screening.id}").get_data(as_text=True).split())
+    assert f"Here, an indicator ≥ 70 found {found} of screenings with PHQ-9 ≥ 10; n = 121" in page
+
+    # The doctor's view of the shared screening says the same.
+    doctor_client = client_for(app, doctor)
+    response = post(patient_client, "/consultations/new",
+                    {"doctor": str(doctor.id), "screenings": [str(screening.id)], "message": "Hello"})
+    assert response.status_code == 302
+    url = f"/consultations/{db.session.scalars(select(Consultation)).one().id}"
+    assert post(doctor_client, f"{url}/accept").status_code == 302
+    page = " ".join(doctor_client.get(f"{url}/screenings/{screening.id}").get_data(as_text=True).split())
+    assert f"Here, an indicator ≥ 70 found {found} of screenings with PHQ-9 ≥ 10; n = 121" in page

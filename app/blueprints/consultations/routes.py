@@ -26,7 +26,17 @@ from app.security.policy import (
     doctor_treats,
     role_required,
 )
-from app.services import chat, consultations, crisis, diagnoses, directory, followups, notifications, reports
+from app.services import (
+    chat,
+    consultations,
+    crisis,
+    diagnoses,
+    directory,
+    evidence,
+    followups,
+    notifications,
+    reports,
+)
 from app.services.consultations import CareError
 
 FIRST_AVAILABLE = "any"
@@ -296,7 +306,8 @@ def shared_screening(consultation_id: int, screening_id: int):
     return render_template("consultations/screening.html", consultation=consultation, screening=screening,
                            items=list(zip(PHQ9_ITEMS, screening.phq9_answers or [], strict=False)),
                            answer_options=ANSWER_OPTIONS, severity_label=diagnoses.severity_label,
-                           full_result_url=optional_url("screening.detail", screening_id=screening.id))
+                           full_result_url=optional_url("screening.detail", screening_id=screening.id),
+                           evidence_here=evidence.worth_here(screening))
 
 
 @bp.post("/consultations/<int:consultation_id>/screenings/<int:screening_id>/acknowledge")

@@ -151,6 +151,7 @@ def _context(screening: Screening) -> dict:
         "band": BANDS_BY_KEY[screening.phq9_band],
         "items": presenters.phq9_items(screening),
         "facial": presenters.facial_view(screening),
+        "evidence_here": evidence.worth_here(screening) if screening.affect_indicator is not None else None,
         "cta_reasons": reasons,
         # PHQ-9 reasons are known at submission: that call to action sits at the top of the page.
         "cta_phq9": screening.phq9_item9 > 0 or screening.phq9_total >= 10,
