@@ -138,6 +138,10 @@ class Config:
     # class (too few to mean anything, and few enough to point at a patient).
     EVIDENCE_MIN_N = _env_int("EVIDENCE_MIN_N", 30)
     EVIDENCE_REFRESH_SECONDS = _env_int("EVIDENCE_REFRESH_SECONDS", 24 * 3600)
+    # The face-based severity estimate exists for doctors only once trained on at least this many
+    # patients with a cross-validated mean absolute error (PHQ-9 points) under the ceiling.
+    SEVERITY_MIN_N = _env_int("SEVERITY_MIN_N", 100)
+    SEVERITY_MAX_MAE = float(os.environ.get("SEVERITY_MAX_MAE", "4.0"))
 
     # --- Account lifecycle and session hardening -----------------------------------------
     # Reverse proxies in front of MoodLens that append to X-Forwarded-For/-Proto (0: none, the

@@ -41,3 +41,26 @@ def export_command(destination: str) -> None:
         handle.write(text)
     click.echo(f"Wrote {rows} screenings of consenting patients to {destination} "
                "(pseudonymous ids, dates shifted per patient; no names or e-mail addresses).")
+
+
+@click.command("train-severity")
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
+@click.option("--alpha", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True,
+              help="Ridge penalty.")
+def train_severity_command(folds: int, alpha: float) -> None:
+    """Fit the face-based PHQ-9 severity estimate on consenting patients; report its CV errors."""
+    from app.ml.severity import AVEC2014_VIDEO
+    from app.services import severity
+
+    try:
+        stored = severity.train(folds=folds, alpha=alpha)
+    except severity.SeverityError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Trained on {stored['n']} patients ({folds}-fold cross-validation):")
+    click.echo(f"  MAE {stored['cv_mae']:.2f}, RMSE {stored['cv_rmse']:.2f} PHQ-9 points, on a 0-27 scale.")
+    click.echo(f"  For comparison only, AVEC 2014 video results: RMSE ≈ {AVEC2014_VIDEO['rmse']}, "
+               f"MAE ≈ {AVEC2014_VIDEO['mae']} on {AVEC2014_VIDEO['instrument']}, a different instrument.")
+    if stored["validated"]:
+        click.echo("Validated: doctors now see the estimate with its error bar.")
+    else:
+        click.echo("Not validated (too few patients or too large an error): doctors do not see it.")

@@ -54,8 +54,12 @@ def _answers_for(total: int, rng: np.random.Generator) -> list[int]:
     return answers
 
 
-def is_simulated_version(plugin_version: str | None) -> bool:
-    return plugin_version == SIMULATED_VERSION
+def _summary(indicator: float) -> dict:
+    """A facial summary consistent with the indicator: sadder and more negative as it rises."""
+    sad = round(indicator / 100, 4)
+    return {"indicator": round(indicator, 1), "version": INDICATOR_VERSION, "spread": 5.0,
+            "distribution": {"sad": sad, "happy": round(1 - sad, 4)}, "negative_share": sad,
+            "expressivity": None}
 
 
 def seed(patients: int, plugin_name: str, separation: float = 1.0, kind: ScreeningKind = ScreeningKind.PHOTO,
@@ -88,7 +92,7 @@ def seed(patients: int, plugin_name: str, separation: float = 1.0, kind: Screeni
             phq9_total=phq9.total, phq9_item9=0, phq9_band=phq9.band, urgent=False,
             affect_indicator=round(indicator, 1), face_status="one",
             facial_result={"kind": kind.value, "simulated": True, "status": "one",
-                           "summary": {"indicator": round(indicator, 1), "version": INDICATOR_VERSION}}))
+                           "summary": _summary(indicator)}))
     audit.record("demo.simulated_cohort", details={"patients": patients, "separation": separation})
     db.session.commit()
     return Cohort(patients=patients, screenings=patients, separation=separation)

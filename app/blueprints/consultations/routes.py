@@ -36,6 +36,7 @@ from app.services import (
     followups,
     notifications,
     reports,
+    severity,
 )
 from app.services.consultations import CareError
 
@@ -307,7 +308,8 @@ def shared_screening(consultation_id: int, screening_id: int):
                            items=list(zip(PHQ9_ITEMS, screening.phq9_answers or [], strict=False)),
                            answer_options=ANSWER_OPTIONS, severity_label=diagnoses.severity_label,
                            full_result_url=optional_url("screening.detail", screening_id=screening.id),
-                           evidence_here=evidence.worth_here(screening))
+                           evidence_here=evidence.worth_here(screening),
+                           severity_estimate=severity.estimate_for(screening))
 
 
 @bp.post("/consultations/<int:consultation_id>/screenings/<int:screening_id>/acknowledge")
