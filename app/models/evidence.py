@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -38,3 +38,20 @@ class EvidenceSnapshot(db.Model):
     @property
     def validated(self) -> bool:
         return self.figures is not None
+
+
+class IndicatorThreshold(db.Model):
+    """One adopted version of the indicator threshold at which a result suggests seeing a doctor.
+    Rows are only added: a result is judged by the version in force when it was shown, so adopting
+    a new threshold never changes what an earlier result said."""
+
+    __tablename__ = "indicator_thresholds"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    value: Mapped[float]
+    adopted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    adopted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The aggregates it was adopted from (group, n, AUC, Youden CI): why this number.
+    basis: Mapped[dict] = mapped_column(JSON)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.clinical import evidence as stats
 from app.extensions import db
 from app.models._time import utcnow
 from app.models.care import Consultation, Diagnosis
-from app.models.evidence import EvidenceSnapshot
+from app.models.evidence import EvidenceSnapshot, IndicatorThreshold
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from app.models.user import ConsentRecord
+from app.security import audit
 from app.services.research_consent import RESEARCH_CONSENT
 
 PHQ9_POSITIVE_TOTAL = 10  # the published cut-off for moderate depression
@@ -84,7 +86,7 @@ def refresh() -> list[EvidenceSnapshot]:
     the caller commits. Replacing (not appending) is what makes a withdrawal take effect: no row
     computed with a withdrawn patient's screenings outlives the next refresh."""
     min_n = int(current_app.config["EVIDENCE_MIN_N"])
-    threshold = float(current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"])
+    threshold = threshold_at(None)
     screenings = study_screenings()
     diagnosed = latest_diagnosis_confirmed({s.patient_id for s in screenings})
     groups: dict[tuple[str, str, str, str], list[Screening]] = defaultdict(list)
@@ -138,3 +140,45 @@ def worth_here(screening: Screening) -> EvidenceSnapshot | None:
         EvidenceSnapshot.plugin_name == plugin_name, EvidenceSnapshot.plugin_version == plugin_version,
         EvidenceSnapshot.indicator_version == indicator_version, EvidenceSnapshot.media_kind == kind,
         EvidenceSnapshot.reference == REFERENCE_PHQ9))
+
+
+class EvidenceError(ValueError):
+    """A threshold that cannot be adopted; `status` is the HTTP code."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def threshold_at(when: datetime | None) -> float:
+    """The indicator threshold in force at `when` (now if None): the latest version adopted by
+    then, else the configured default."""
+    query = select(IndicatorThreshold.value).order_by(IndicatorThreshold.version.desc()).limit(1)
+    if when is not None:
+        query = query.where(IndicatorThreshold.adopted_at <= when)
+    value = db.session.scalar(query)
+    return float(current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]) if value is None else value
+
+
+def adopt_recommended_threshold(snapshot_id: int, actor_id: int) -> IndicatorThreshold:
+    """Adopt the Youden-optimal threshold of a validated PHQ-9 snapshot as a new version; audited."""
+    snapshot = db.session.get(EvidenceSnapshot, snapshot_id)
+    if snapshot is None:
+        raise EvidenceError("That study group no longer exists: the figures were refreshed. "
+                            "Reload the page.", 404)
+    if not snapshot.validated or snapshot.reference != REFERENCE_PHQ9:
+        raise EvidenceError("Only a validated group measured against PHQ-9 has a threshold to adopt.", 400)
+    youden = snapshot.figures["youden"]
+    latest = db.session.scalar(select(func.max(IndicatorThreshold.version))) or 0
+    threshold = IndicatorThreshold(
+        version=latest + 1, value=round(youden["estimate"], 1), adopted_at=utcnow(), adopted_by_id=actor_id,
+        basis={"plugin": snapshot.plugin_name, "plugin_version": snapshot.plugin_version,
+               "indicator_version": snapshot.indicator_version, "media_kind": snapshot.media_kind,
+               "n": snapshot.n_positive + snapshot.n_negative, "auc": snapshot.figures["auc"],
+               "youden": youden, "computed_at": snapshot.computed_at.isoformat(timespec="seconds")})
+    db.session.add(threshold)
+    db.session.flush()
+    audit.record("evidence.threshold_adopt", actor_id=actor_id, target=f"indicator_threshold:{threshold.id}",
+                 details={"version": threshold.version, "value": threshold.value})
+    db.session.commit()
+    return threshold

@@ -107,6 +107,7 @@ POST_EXPECTED = {
     "admin.revoke_doctor":                        "LOGIN  403    403    403    403    403    FLOW",
     "admin.verify_doctor":                        "LOGIN  403    403    403    403    403    FLOW",
     "admin.set_default_plugin":                   "LOGIN  403    403    403    403    403    FLOW",
+    "admin.adopt_threshold":                      "LOGIN  403    403    403    403    403    FLOW",
     "admin.disable_plugin":                       "LOGIN  403    403    403    403    403    FLOW",
     "admin.enable_plugin":                        "LOGIN  403    403    403    403    403    FLOW",
     "admin.retry_job":                            "LOGIN  403    403    403    403    403    FLOW",

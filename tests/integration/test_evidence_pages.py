@@ -1,10 +1,14 @@
 """The study on real pages: the model card's empty and validated states, and research consent."""
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.models._time import utcnow
 from app.models.audit import AuditEvent
 from app.models.care import Consultation
+from app.models.evidence import IndicatorThreshold
 from app.models.screening import Screening
 from app.plugins.registry import DEFAULT_PLUGIN
 from app.services import evidence, research_consent, simulated_cohort
@@ -117,3 +121,47 @@ def test_result_pages_say_what_the_indicator_is_worth_here(app, patient, doctor)
     assert post(doctor_client, f"{url}/accept").status_code == 302
     page = " ".join(doctor_client.get(f"{url}/screenings/{screening.id}").get_data(as_text=True).split())
     assert f"Here, an indicator ≥ 70 found {found} of screenings with PHQ-9 ≥ 10; n = 121" in page
+
+
+def test_admin_adopts_the_recommended_threshold_and_earlier_results_keep_theirs(app, admin, patient):
+    earlier = make_screening(patient, total=3, affect=66.0)
+    earlier.finished_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    patient_client = client_for(app, patient)
+    reason = "the facial-affect indicator is high"
+    assert reason not in patient_client.get(f"/screenings/{earlier.id}").get_data(as_text=True)
+
+    simulated_cohort.seed(150, DEFAULT_PLUGIN, separation=1.5, seed_value=2)
+    [snapshot] = evidence.refresh()
+    db.session.commit()
+    recommended = round(snapshot.figures["youden"]["estimate"], 1)
+    admin_client = client_for(app, admin)
+    response = post(admin_client, "/admin/evidence/threshold", {"snapshot": str(snapshot.id)}, page=CARD)
+    assert response.status_code == 302
+    [adopted] = db.session.scalars(select(IndicatorThreshold)).all()
+    assert (adopted.version, adopted.value, adopted.adopted_by_id) == (1, recommended, admin.id)
+    adoption = AuditEvent.action == "evidence.threshold_adopt"
+    event = db.session.scalars(select(AuditEvent).where(adoption)).one()
+    assert event.details == {"version": 1, "value": recommended}
+
+    # A result shown before keeps the threshold it was shown with; a new one uses the adopted one.
+    assert evidence.threshold_at(earlier.finished_at) == 70
+    assert reason not in patient_client.get(f"/screenings/{earlier.id}").get_data(as_text=True)
+    later = make_screening(patient, total=3, affect=recommended)
+    later.finished_at = utcnow()
+    db.session.commit()
+    assert reason in patient_client.get(f"/screenings/{later.id}").get_data(as_text=True)
+
+
+def test_adopting_from_a_group_that_is_not_validated_is_refused(app, admin):
+    simulated_cohort.seed(10, DEFAULT_PLUGIN, seed_value=2)
+    [snapshot] = evidence.refresh()
+    db.session.commit()
+    admin_client = client_for(app, admin)
+    response = post(admin_client, "/admin/evidence/threshold", {"snapshot": str(snapshot.id)}, page=CARD)
+    assert response.status_code == 400
+    response = post(admin_client, "/admin/evidence/threshold", {"snapshot": "99999999999"}, page=CARD)
+    assert response.status_code == 400
+    response = post(admin_client, "/admin/evidence/threshold", {"snapshot": str(snapshot.id + 1)}, page=CARD)
+    assert response.status_code == 404
+    assert db.session.scalars(select(IndicatorThreshold)).all() == []

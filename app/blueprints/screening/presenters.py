@@ -12,6 +12,7 @@ from flask import current_app, url_for
 from app.ml.phq9 import PHQ9_ITEMS, Phq9Result, score_phq9
 from app.ml.scoring import indicator
 from app.models.screening import Screening
+from app.services import evidence
 
 CHART_WIDTH = 300
 TIMELINE_WIDTH, TIMELINE_HEIGHT = 600, 120
@@ -93,7 +94,7 @@ def cta_reasons(screening: Screening) -> list[str]:
         reasons.append("you told us about thoughts of death or self-harm")
     if screening.phq9_total >= 10:
         reasons.append("your PHQ-9 score is 10 or more")
-    threshold = current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
+    threshold = evidence.threshold_at(screening.finished_at)
     if screening.affect_indicator is not None and screening.affect_indicator >= threshold:
         reasons.append("the facial-affect indicator is high")
     return reasons
@@ -120,7 +121,7 @@ def signals_disagree(screening: Screening) -> bool:
     value = screening.affect_indicator
     if value is None:
         return False
-    high_face = value >= current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
+    high_face = value >= evidence.threshold_at(screening.finished_at)
     calm_face = value < CALM_FACE_BELOW
     return (screening.phq9_total >= 10 and calm_face) or (screening.phq9_total < 10 and high_face)
 
