@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.audit import AuditEvent
+from app.models.care import Consultation, ConsultationStatus, Diagnosis, DiagnosisOutcome
 from app.models.evidence import EvidenceSnapshot
 from app.models.screening import Screening
 from app.models.user import User
@@ -91,3 +92,38 @@ def test_the_cli_refresh_prints_aggregates_only(app):
     assert result.exit_code == 0, result.output
     assert f"{DEFAULT_PLUGIN} simulated" in result.output and "AUC" in result.output
     assert "Simulated patient" not in result.output and "@" not in result.output
+
+
+def test_doctors_conclusions_are_a_second_reference(app, doctor):
+    simulated_cohort.seed(100, DEFAULT_PLUGIN, separation=2.0, seed_value=12)
+    for screening in db.session.scalars(select(Screening)):
+        consultation = Consultation(patient_id=screening.patient_id, doctor_id=doctor.id,
+                                    status=ConsultationStatus.ACCEPTED)
+        db.session.add(consultation)
+        db.session.flush()
+        # The first conclusion is revised: only the latest one counts.
+        for version, outcome in enumerate((DiagnosisOutcome.REJECTED, DiagnosisOutcome.CONFIRMED
+                                           if screening.phq9_total >= 10 else DiagnosisOutcome.REJECTED), 1):
+            db.session.add(Diagnosis(consultation_id=consultation.id, version=version, author_id=doctor.id,
+                                     outcome=outcome))
+    db.session.commit()
+    by_reference = {s.reference: s for s in evidence.refresh()}
+    assert set(by_reference) == {"phq9", "diagnosis"}
+    phq9, diagnosis = by_reference["phq9"], by_reference["diagnosis"]
+    assert (diagnosis.n_positive, diagnosis.n_negative) == (phq9.n_positive, phq9.n_negative)
+    assert diagnosis.figures["auc"] == phq9.figures["auc"]  # the doctors agreed with PHQ-9 here
+    assert diagnosis.figures["spearman_phq9"] is None
+
+
+def test_demo_seed_creates_a_labelled_simulated_cohort(app):
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--cohort", "12"])
+    assert result.exit_code == 0, result.output
+    assert "12 simulated patients" in result.output and "true AUC 0.760" in result.output
+    simulated = db.session.scalars(select(User).where(User.email.like(f"%@{SIMULATED_DOMAIN}"))).all()
+    assert len(simulated) == 12
+    assert all(u.patient_profile.full_name.startswith("Simulated patient") for u in simulated)
+    ids = [u.id for u in simulated]
+    for screening in db.session.scalars(select(Screening).where(Screening.patient_id.in_(ids))):
+        assert screening.facial_result["simulated"] is True
+        assert screening.plugin_version == simulated_cohort.SIMULATED_VERSION
+        assert screening.phq9_item9 == 0 and not screening.urgent
