@@ -175,6 +175,14 @@ class Config:
     CRISIS_LINES = parse_crisis_lines(os.environ.get("CRISIS_LINES", "Emergency services|112"))
     # Facial-affect indicator (0-100) at or above which the result suggests talking to a doctor.
     DOCTOR_CTA_INDICATOR_THRESHOLD = _env_int("DOCTOR_CTA_INDICATOR_THRESHOLD", 70)
+    # Local validation study: no figure for a group with fewer screenings than this in either
+    # class (too few to mean anything, and few enough to point at a patient).
+    EVIDENCE_MIN_N = _env_int("EVIDENCE_MIN_N", 30)
+    EVIDENCE_REFRESH_SECONDS = _env_int("EVIDENCE_REFRESH_SECONDS", 24 * 3600)
+    # The face-based severity estimate exists for doctors only once trained on at least this many
+    # patients with a cross-validated mean absolute error (PHQ-9 points) under the ceiling.
+    SEVERITY_MIN_N = _env_int("SEVERITY_MIN_N", 100)
+    SEVERITY_MAX_MAE = float(os.environ.get("SEVERITY_MAX_MAE", "4.0"))
 
     # --- Account lifecycle and session hardening -----------------------------------------
     # Reverse proxies in front of MoodLens that append to X-Forwarded-For/-Proto (0: none, the

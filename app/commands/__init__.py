@@ -7,6 +7,7 @@ def register(app: Flask) -> None:
     from app.commands.audit import audit_cli
     from app.commands.backup import backup_cli
     from app.commands.demo import demo_cli
+    from app.commands.evidence import evidence_cli, train_severity_command
     from app.commands.keys import keys_cli
     from app.commands.ml import ml_cli
     from app.commands.plugins import plugins_cli
@@ -26,3 +27,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(screenings_cli)
+    app.cli.add_command(evidence_cli)
+    ml_cli.add_command(train_severity_command)

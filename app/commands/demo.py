@@ -16,11 +16,23 @@ DEMO_ADMIN = "admin@demo.moodlens.local"
 
 
 @demo_cli.command("seed")
-def seed() -> None:
+@click.option("--cohort", type=click.IntRange(1, 10_000), default=None,
+              help="Also create this many SIMULATED patients (research consent, one screening each) "
+                   "for the local validation study.")
+@click.option("--separation", type=click.FloatRange(0, 5), default=1.0, show_default=True,
+              help="How many standard deviations the simulated indicator rises with PHQ-9 >= 10.")
+def seed(cohort: int | None, separation: float) -> None:
     """Create a verified doctor, a patient and an admin (addresses already confirmed); print their
     one-time passwords."""
     if not current_app.config["DEMO_SEED_ALLOWED"]:
         raise click.ClickException("Demo accounts are never created with the production configuration.")
+    if cohort is not None:
+        from app.services import simulated_cohort
+        from app.services.plugin_settings import default_plugin_name
+
+        created = simulated_cohort.seed(cohort, default_plugin_name(), separation)
+        click.echo(f"Simulated cohort: {created.patients} simulated patients, true AUC "
+                   f"{created.true_auc:.3f} (labelled as simulated wherever they show).")
     if accounts.find_user(DEMO_PATIENT) is not None:
         click.echo("Demo accounts exist already; their passwords were printed when they were created.")
         return

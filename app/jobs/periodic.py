@@ -31,6 +31,7 @@ PERIODIC_JOBS = {
     "screening-sweep": PeriodicJob("app.jobs.analysis_queue.sweep_screenings", "SCREENING_SWEEP_SECONDS",
                                    120),
     "care-sweep": PeriodicJob("app.jobs.notifications.care_sweep", "CARE_SWEEP_SECONDS", 300),
+    "evidence-refresh": PeriodicJob("app.jobs.evidence.refresh_evidence", "EVIDENCE_REFRESH_SECONDS", 600),
 }
 
 

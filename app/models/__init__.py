@@ -13,6 +13,7 @@ from app.models.care import (
     ScreeningShare,
 )
 from app.models.care_prompts import PromptDismissal
+from app.models.evidence import EvidenceSnapshot, IndicatorThreshold
 from app.models.plugin_setting import PluginSetting
 from app.models.screening import Screening, ScreeningFrame, ScreeningKind, ScreeningStatus
 from app.models.sso import SsoLink
@@ -34,6 +35,8 @@ __all__ = [
     "ScreeningShare",
     "ConsentRecord",
     "DoctorProfile",
+    "EvidenceSnapshot",
+    "IndicatorThreshold",
     "PatientProfile",
     "PluginSetting",
     "PromptDismissal",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, send_file, session, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, logout_user
 
 from app.blueprints.account import bp
@@ -11,7 +11,7 @@ from app.extensions import limiter
 from app.models.care import Report
 from app.models.user import Role
 from app.security.policy import role_required
-from app.services import privacy, reports
+from app.services import privacy, reports, research_consent
 
 DELETED_KEY = "account_deleted"
 
@@ -27,7 +27,8 @@ def _anonymous() -> bool:
 
 def _page(form: DeleteAccountForm, status: int = 200):
     return render_template("account/index.html", form=form, stored=privacy.inventory(current_user),
-                           retention=current_app.config["MEDIA_RETENTION"]), status
+                           retention=current_app.config["MEDIA_RETENTION"],
+                           research_consent=research_consent.has_research_consent(current_user)), status
 
 
 @bp.get("/account")
@@ -42,6 +43,23 @@ def _report_pdf(report: Report) -> bytes:
         return frozen
     html = render_template("reports/report_pdf.html", **reports.content(report))
     return reports.render_pdf(html, base_url=request.url_root)
+
+
+@bp.post("/account/research-consent")
+@role_required(Role.PATIENT)
+def research_consent_grant():
+    research_consent.grant(current_user._get_current_object())
+    flash("Thank you. Your screenings now count towards this clinic's research, without your name.", "info")
+    return redirect(url_for("account.index", _anchor="research"))
+
+
+@bp.post("/account/research-consent/withdraw")
+@role_required(Role.PATIENT)
+def research_consent_withdraw():
+    if research_consent.withdraw(current_user._get_current_object()):
+        flash("Your research consent is withdrawn. Your screenings leave the clinic's research at its next "
+              "update; your own care is not affected.", "info")
+    return redirect(url_for("account.index", _anchor="research"))
 
 
 @bp.post("/account/export")

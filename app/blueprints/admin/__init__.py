@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.blueprints.admin import models, routes  # noqa: E402,F401
+from app.blueprints.admin import evidence_routes, models, routes  # noqa: E402,F401

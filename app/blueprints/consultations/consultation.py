@@ -12,7 +12,17 @@ from app.clinical.phq9 import ANSWER_OPTIONS, PHQ9_ITEMS
 from app.models._ids import parse_id
 from app.models.user import Role
 from app.security.policy import chat_visible_to, doctor_keeps_record, doctor_treats, role_required
-from app.services import care_access, chat, consultations, crisis, diagnoses, followups, reports
+from app.services import (
+    care_access,
+    chat,
+    consultations,
+    crisis,
+    diagnoses,
+    evidence,
+    followups,
+    reports,
+    severity,
+)
 
 
 @bp.get("/consultations")
@@ -87,7 +97,9 @@ def shared_screening(consultation_id: int, screening_id: int):
     consultations.record_view(current_user, consultation, f"screening:{screening.id}")
     return render_template("consultations/screening.html", consultation=consultation, screening=screening,
                            items=list(zip(PHQ9_ITEMS, screening.phq9_answers or [], strict=False)),
-                           answer_options=ANSWER_OPTIONS, severity_label=diagnoses.severity_label)
+                           answer_options=ANSWER_OPTIONS, severity_label=diagnoses.severity_label,
+                           evidence_here=evidence.worth_here(screening),
+                           severity_estimate=severity.estimate_for(screening))
 
 
 @bp.post("/consultations/<int:consultation_id>/screenings/<int:screening_id>/acknowledge")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import url_for
 
 from app.clinical.phq9 import PHQ9_ITEMS, Phq9Result, score_phq9
 from app.clinical.triage import DOCTOR_SUGGESTED_TOTAL, is_crisis
 from app.models.screening import Screening
+from app.services import evidence
 from app.services.screenings import frame_indicators
 
 CHART_WIDTH = 300
@@ -93,7 +94,7 @@ def cta_reasons(screening: Screening) -> list[str]:
         reasons.append("you told us about thoughts of death or self-harm")
     if screening.phq9_total >= DOCTOR_SUGGESTED_TOTAL:
         reasons.append("your PHQ-9 score is 10 or more")
-    threshold = current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
+    threshold = evidence.threshold_at(screening.finished_at)
     if screening.affect_indicator is not None and screening.affect_indicator >= threshold:
         reasons.append("the facial-affect indicator is high")
     return reasons
@@ -113,7 +114,7 @@ def signals_disagree(screening: Screening) -> bool:
     value = screening.affect_indicator
     if value is None:
         return False
-    high_face = value >= current_app.config["DOCTOR_CTA_INDICATOR_THRESHOLD"]
+    high_face = value >= evidence.threshold_at(screening.finished_at)
     calm_face = value < CALM_FACE_BELOW
     worrying_answers = screening.phq9_total >= DOCTOR_SUGGESTED_TOTAL
     return (worrying_answers and calm_face) or (not worrying_answers and high_face)

@@ -15,7 +15,7 @@ from app.models.screening import Screening
 from app.models.user import Role
 from app.security.media_crypto import MediaDecryptionError
 from app.security.policy import activation_map_visible_to, role_required
-from app.services import activation_maps, consent, followups, screenings
+from app.services import activation_maps, consent, evidence, followups, screenings
 from app.services.plugin_settings import list_plugins
 from app.storage import media_store
 from app.web.bearer import api_scope, note_patient
@@ -147,6 +147,7 @@ def _context(screening: Screening) -> dict:
         "band": BANDS_BY_KEY[screening.phq9_band],
         "items": presenters.phq9_items(screening),
         "facial": presenters.facial_view(screening),
+        "evidence_here": evidence.worth_here(screening) if screening.affect_indicator is not None else None,
         "cta_reasons": reasons,
         # PHQ-9 reasons are known at submission: that call to action sits at the top of the page.
         "cta_phq9": is_doctor_suggested(screening.phq9_total, screening.phq9_item9),
@@ -262,6 +263,9 @@ def model_card(name: str):
     plugin = next((status for status in list_plugins() if status.name == name), None)
     if plugin is None:
         abort(404)
+    if current_user.role in (Role.DOCTOR, Role.ADMIN):  # the clinic's figures are for its staff
+        return render_template("screening/model_card.html", plugin=plugin,
+                               evidence_snapshots=evidence.snapshots_for_plugin(plugin.name))
     return render_template("screening/model_card.html", plugin=plugin)
 
 

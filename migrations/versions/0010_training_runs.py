@@ -1,6 +1,6 @@
 """training runs (admin-console model training: options, live progress, outcome)
 
-Revision ID: 0011_training_runs
+Revision ID: 0010_training_runs
 Revises: 0009_api_tokens
 Create Date: 2026-11-28 15:10:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_training_runs'
+revision = '0010_training_runs'
 down_revision = '0009_api_tokens'
 branch_labels = None
 depends_on = None
