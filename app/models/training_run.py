@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models._enum import enum_type
 from app.models._time import utcnow
 
 
@@ -27,12 +28,12 @@ class TrainingStatus(enum.StrEnum):
 
 class TrainingRun(db.Model):
     __tablename__ = "training_runs"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused (audit subjects)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plugin: Mapped[str] = mapped_column(String(64))
     status: Mapped[TrainingStatus] = mapped_column(
-        Enum(TrainingStatus, name="training_status", native_enum=False, create_constraint=True,
-             length=16, values_callable=lambda members: [m.value for m in members]),
+        enum_type(TrainingStatus, "training_status"),
         default=TrainingStatus.QUEUED,
     )
     data_path: Mapped[str] = mapped_column(Text)

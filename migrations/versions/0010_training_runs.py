@@ -32,7 +32,8 @@ def upgrade():
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('started_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_training_runs_started_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_runs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_runs')),
+    sqlite_autoincrement=True
     )
 
 

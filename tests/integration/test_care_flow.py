@@ -78,7 +78,7 @@ def test_full_care_loop(app, patient, doctor):
     unread_badge = 'Consultations <span class="badge" aria-label="1 unread">'
     assert unread_badge in patient_client.get("/consultations").get_data(as_text=True)
     fragment = patient_client.get(f"{url}/messages", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "How are you sleeping?" in fragment and 'hx-trigger="every 2s"' in fragment
+    assert "How are you sleeping?" in fragment and 'hx-trigger="live-nudge"' in fragment
     assert unread_badge in patient_client.get("/consultations").get_data(as_text=True)  # GET: no change
     read_url = re.search(r'hx-post="([^"]+/messages/read)"', fragment).group(1)
     up_to = re.search(r'hx-vals=\'\{"up_to": (\d+)\}\'', fragment).group(1)

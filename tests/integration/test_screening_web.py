@@ -78,7 +78,8 @@ def test_result_page_polls_and_shows_phq9_and_crisis_panel(client, consented):
     assert "13<span" in page and "Moderate" in page and "signs of depression at a moderate level" in page
     # The clinician's wording (pattern, proposed action) is for doctors, not on the patient's page.
     assert "Provisional major depressive syndrome" not in page and "Proposed action" not in page
-    assert 'hx-trigger="every 500ms"' in page and 'id="doctor-cta"' in page
+    assert 'data-stream="/screenings/' in page and 'hx-trigger="live-nudge"' in page
+    assert 'id="doctor-cta"' in page
     assert ' style="' not in page and "<script>" not in page
     fragment = client.get(f"/screenings/{screening.id}/status", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and 'id="analysis-progress"' in fragment.get_data(as_text=True)

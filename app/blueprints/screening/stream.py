@@ -9,15 +9,16 @@ from flask_login import login_required
 from app.blueprints.screening import bp
 from app.blueprints.screening.routes import _screening_or_404
 from app.extensions import db
+from app.jobs.analysis_queue import ensure_enqueued
 from app.jobs.queue import get_redis
-from app.services import live, screenings
+from app.services import live
 
 
 @bp.get("/screenings/<int:screening_id>/stream")
 @login_required
 def progress_stream(screening_id: int):
     screening = _screening_or_404(screening_id)  # exactly who may see the progress fragment
-    screenings.ensure_enqueued(screening)  # as the fragment does: Redis back after an outage
+    ensure_enqueued(screening)  # as the fragment does: Redis back after an outage
     if screening.status.finished:
         return "", 204  # nothing more will happen; EventSource does not reconnect after a 204
     events = live.nudges(get_redis(), live.screening_channel(screening.id), "progress",
