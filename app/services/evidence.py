@@ -23,6 +23,7 @@ from app.models.evidence import EvidenceSnapshot, IndicatorThreshold
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from app.models.user import ConsentRecord
 from app.security import audit
+from app.services.errors import ServiceError
 from app.services.research_consent import RESEARCH_CONSENT
 
 PHQ9_POSITIVE_TOTAL = 10  # the published cut-off for moderate depression
@@ -142,12 +143,8 @@ def worth_here(screening: Screening) -> EvidenceSnapshot | None:
         EvidenceSnapshot.reference == REFERENCE_PHQ9))
 
 
-class EvidenceError(ValueError):
+class EvidenceError(ServiceError):
     """A threshold that cannot be adopted; `status` is the HTTP code."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.message, self.status = message, status
 
 
 def threshold_at(when: datetime | None) -> float:

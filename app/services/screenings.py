@@ -24,21 +24,14 @@ from app.observability import metrics
 from app.security import audit
 from app.security.policy import screening_visible_to
 from app.services import consent
+from app.services.errors import ServiceError
 from app.services.followups import link_to_care
 from app.services.plugin_settings import default_plugin_name
 from app.storage import media_store
 
 
-class ScreeningError(Exception):
+class ScreeningError(ServiceError):
     """A request the patient can fix; `message` is shown to them, `status` is the HTTP code."""
-
-    status = 400
-
-    def __init__(self, message: str, status: int | None = None):
-        self.message = message
-        if status is not None:
-            self.status = status
-        super().__init__(message)
 
 
 class ConsentRequired(ScreeningError):

@@ -25,6 +25,7 @@ from app.models._time import utcnow
 from app.models.training_run import TrainingRun, TrainingStatus
 from app.plugins.base import CARD_FILE, EVALUATION_FILE, FER_LABELS, MODEL_FILE
 from app.security import audit
+from app.services.errors import ServiceError
 
 TRAINABLE = ("baseline-cnn", "resnet50v2")
 LABELS = FER_LABELS  # the classes every trainable plugin learns, in the model's output order
@@ -33,12 +34,8 @@ LABELS = FER_LABELS  # the classes every trainable plugin learns, in the model's
 HEARTBEAT_STALE = timedelta(minutes=30)
 
 
-class TrainingRequestError(ValueError):
-    """A training request that cannot start; `str(error)` says why, `status` is the HTTP code."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+class TrainingRequestError(ServiceError):
+    """A training request that cannot start or stop; `message` says why, `status` is the HTTP code."""
 
 
 def server_dataset_names() -> list[str]:

@@ -18,10 +18,7 @@ def adopt_threshold():
     snapshot_id = parse_id(request.form.get("snapshot"))
     if snapshot_id is None:
         abort(400, description="Choose a study group whose recommended threshold to adopt.")
-    try:
-        threshold = evidence.adopt_recommended_threshold(snapshot_id, current_user.id)
-    except evidence.EvidenceError as error:
-        abort(error.status, description=error.message)
+    threshold = evidence.adopt_recommended_threshold(snapshot_id, current_user.id)
     flash(f"Threshold version {threshold.version} adopted: an indicator of {threshold.value:g} or more now "
           "suggests seeing a doctor. Earlier results keep the threshold they were shown with.", "info")
     return redirect(url_for("screening.model_card", name=threshold.basis["plugin"], _anchor="local-evidence"))

@@ -84,10 +84,7 @@ def training_run(run_id: str):
 @admin_only
 def stop_training_run(run_id: str):
     run = _run_or_404(run_id)
-    try:
-        training_runs.request_stop(run, current_user.id)
-    except training_runs.TrainingRequestError as error:
-        abort(error.status, description=str(error))
+    training_runs.request_stop(run, current_user.id)
     if is_htmx():
         return render_template("admin/models/run_progress.html", **_run_context(run))
     return redirect(url_for("admin.training_run", run_id=run.id), code=303)

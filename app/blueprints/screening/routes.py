@@ -187,10 +187,7 @@ def retry(screening_id: int):
     screening = _screening_or_404(screening_id)
     if screening.patient_id != current_user.id:
         abort(403, description="Only the patient can retry the analysis of their screening.")
-    try:
-        screenings.retry(screening, current_user)
-    except screenings.ScreeningError as error:
-        abort(error.status, description=error.message)
+    screenings.retry(screening, current_user)
     if is_htmx():
         return render_template("partials/screening_facial.html", **_context(screening))
     return redirect(url_for("screening.detail", screening_id=screening.id), 303)
