@@ -270,3 +270,12 @@ def consent_from_home(page):
     page.wait_for_url("**/screenings/consent")
     page.click("#give-consent")
     page.wait_for_url("**/screenings/new")
+
+
+def take_photo_screening(page, photo, answers) -> int:
+    page.goto("/screenings/new")
+    page.set_input_files("#media", str(photo))
+    answer_phq9(page, answers)
+    page.click("#submit-screening")
+    page.wait_for_url(re.compile(r".*/screenings/\d+$"))
+    return int(page.url.rsplit("/", 1)[1])

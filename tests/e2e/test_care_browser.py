@@ -11,18 +11,16 @@ import subprocess
 import pytest
 
 from tests import samples
-from tests.e2e.browser import ARTIFACTS, RESULT_TIMEOUT, answer_phq9, consent_from_home, log_in, screenshot
+from tests.e2e.browser import (
+    ARTIFACTS,
+    RESULT_TIMEOUT,
+    consent_from_home,
+    log_in,
+    screenshot,
+    take_photo_screening,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def take_photo_screening(page, photo, answers) -> int:
-    page.goto("/screenings/new")
-    page.set_input_files("#media", str(photo))
-    answer_phq9(page, answers)
-    page.click("#submit-screening")
-    page.wait_for_url(re.compile(r".*/screenings/\d+$"))
-    return int(page.url.rsplit("/", 1)[1])
 
 
 def test_patient_and_doctor_through_the_care_loop(live_server, new_page, tmp_path):

@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from tests import samples
-from tests.e2e.browser import RESULT_TIMEOUT, consent_from_home, log_in, screenshot
-from tests.e2e.test_care_browser import take_photo_screening
+from tests.e2e.browser import RESULT_TIMEOUT, consent_from_home, log_in, screenshot, take_photo_screening
 
 pytestmark = pytest.mark.browser
 
