@@ -58,4 +58,8 @@ def test_ping_worker_command_reports_a_live_worker_and_a_missing_one(app):
         assert "worker answered: pid" in answered.output
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not fail the test on cleanup
+            worker.kill()
+            worker.wait()
