@@ -179,6 +179,9 @@ class Config:
     # class (too few to mean anything, and few enough to point at a patient).
     EVIDENCE_MIN_N = _env_int("EVIDENCE_MIN_N", 30)
     EVIDENCE_REFRESH_SECONDS = _env_int("EVIDENCE_REFRESH_SECONDS", 24 * 3600)
+    # A screening is compared with the doctors' conclusion recorded within this many days after it
+    # (the assessment it led to), not with whatever was concluded about the patient at another time.
+    EVIDENCE_DIAGNOSIS_WINDOW_DAYS = _env_int("EVIDENCE_DIAGNOSIS_WINDOW_DAYS", 30)
     # The face-based severity estimate exists for doctors only once trained on at least this many
     # patients with a cross-validated mean absolute error (PHQ-9 points) under the ceiling.
     SEVERITY_MIN_N = _env_int("SEVERITY_MIN_N", 100)

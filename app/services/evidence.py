@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from app.clinical import evidence as stats
 from app.extensions import db
 from app.models._time import utcnow
-from app.models.care import Consultation, Diagnosis
+from app.models.care import Consultation, Diagnosis, DiagnosisOutcome
 from app.models.evidence import EvidenceSnapshot, IndicatorThreshold
 from app.models.screening import Screening, ScreeningKind, ScreeningStatus
 from app.models.user import ConsentRecord
@@ -47,14 +47,26 @@ def study_screenings() -> list[Screening]:
     ).order_by(Screening.id)))
 
 
-def latest_diagnosis_confirmed(patient_ids: set[int]) -> dict[int, bool]:
-    """Each patient's doctors' latest conclusion: confirmed (True) or rejected (False)."""
-    rows = db.session.execute(
-        select(Consultation.patient_id, Diagnosis.outcome, Diagnosis.created_at, Diagnosis.id)
-        .join(Diagnosis, Diagnosis.consultation_id == Consultation.id)
-        .where(Consultation.patient_id.in_(patient_ids))
-        .order_by(Diagnosis.created_at, Diagnosis.id)).all()
-    return {patient_id: outcome.value == "confirmed" for patient_id, outcome, _, _ in rows}
+def doctors_conclusions(screenings: list[Screening]) -> dict[int, bool]:
+    """For each screening, by id, the conclusion it led to: the latest diagnosis (confirmed True,
+    rejected False) a doctor of that patient recorded within EVIDENCE_DIAGNOSIS_WINDOW_DAYS after
+    it. A screening taken months into treatment is not labelled by a conclusion about another
+    time, and one with no conclusion in its window is left out of this reference."""
+    window = timedelta(days=int(current_app.config["EVIDENCE_DIAGNOSIS_WINDOW_DAYS"]))
+    by_patient: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
+    for patient_id, outcome, created_at in db.session.execute(
+            select(Consultation.patient_id, Diagnosis.outcome, Diagnosis.created_at)
+            .join(Diagnosis, Diagnosis.consultation_id == Consultation.id)
+            .where(Consultation.patient_id.in_({s.patient_id for s in screenings}))
+            .order_by(Diagnosis.created_at, Diagnosis.id)):
+        by_patient[patient_id].append((created_at, outcome == DiagnosisOutcome.CONFIRMED))
+    conclusions = {}
+    for screening in screenings:
+        within = [confirmed for when, confirmed in by_patient.get(screening.patient_id, ())
+                  if screening.created_at <= when <= screening.created_at + window]
+        if within:
+            conclusions[screening.id] = within[-1]
+    return conclusions
 
 
 def _indicator_version(screening: Screening) -> str:
@@ -89,7 +101,7 @@ def refresh() -> list[EvidenceSnapshot]:
     min_n = int(current_app.config["EVIDENCE_MIN_N"])
     threshold = threshold_at(None)
     screenings = study_screenings()
-    diagnosed = latest_diagnosis_confirmed({s.patient_id for s in screenings})
+    diagnosed = doctors_conclusions(screenings)
     groups: dict[tuple[str, str, str, str], list[Screening]] = defaultdict(list)
     for screening in screenings:
         groups[group_key(screening)].append(screening)
@@ -98,7 +110,7 @@ def refresh() -> list[EvidenceSnapshot]:
     snapshots = []
     for (plugin_name, plugin_version, indicator_version, kind), members in sorted(groups.items()):
         references = {REFERENCE_PHQ9: [(s, int(s.phq9_total >= PHQ9_POSITIVE_TOTAL)) for s in members]}
-        with_diagnosis = [(s, int(diagnosed[s.patient_id])) for s in members if s.patient_id in diagnosed]
+        with_diagnosis = [(s, int(diagnosed[s.id])) for s in members if s.id in diagnosed]
         if with_diagnosis:
             references[REFERENCE_DIAGNOSIS] = with_diagnosis
         for reference, labelled in references.items():

@@ -68,10 +68,10 @@ def export_csv(key: bytes | None = None) -> tuple[str, int]:
     """The data set as CSV text and its number of rows (one per screening)."""
     key = key or secrets.token_bytes(32)
     screenings = evidence.study_screenings()
-    confirmed = evidence.latest_diagnosis_confirmed({s.patient_id for s in screenings})
+    confirmed = evidence.doctors_conclusions(screenings)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for screening in screenings:
-        writer.writerow(_row(screening, key, confirmed.get(screening.patient_id)))
+        writer.writerow(_row(screening, key, confirmed.get(screening.id)))
     return out.getvalue(), len(screenings)

@@ -1,6 +1,8 @@
 """The local validation study on a real database: the simulated cohort's known separation is
 recovered, small groups are suppressed, and a withdrawal takes effect at the next refresh."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -94,18 +96,22 @@ def test_the_cli_refresh_prints_aggregates_only(app):
     assert "Simulated patient" not in result.output and "@" not in result.output
 
 
+def _conclude(screening, doctor, *outcomes_after_days):
+    consultation = Consultation(patient_id=screening.patient_id, doctor_id=doctor.id,
+                                status=ConsultationStatus.ACCEPTED)
+    db.session.add(consultation)
+    db.session.flush()
+    for version, (outcome, days) in enumerate(outcomes_after_days, 1):
+        db.session.add(Diagnosis(consultation_id=consultation.id, version=version, author_id=doctor.id,
+                                 outcome=outcome, created_at=screening.created_at + timedelta(days=days)))
+
+
 def test_doctors_conclusions_are_a_second_reference(app, doctor):
     simulated_cohort.seed(100, DEFAULT_PLUGIN, separation=2.0, seed_value=12)
     for screening in db.session.scalars(select(Screening)):
-        consultation = Consultation(patient_id=screening.patient_id, doctor_id=doctor.id,
-                                    status=ConsultationStatus.ACCEPTED)
-        db.session.add(consultation)
-        db.session.flush()
-        # The first conclusion is revised: only the latest one counts.
-        for version, outcome in enumerate((DiagnosisOutcome.REJECTED, DiagnosisOutcome.CONFIRMED
-                                           if screening.phq9_total >= 10 else DiagnosisOutcome.REJECTED), 1):
-            db.session.add(Diagnosis(consultation_id=consultation.id, version=version, author_id=doctor.id,
-                                     outcome=outcome))
+        # The first conclusion is revised within the window: only the latest one counts.
+        final = DiagnosisOutcome.CONFIRMED if screening.phq9_total >= 10 else DiagnosisOutcome.REJECTED
+        _conclude(screening, doctor, (DiagnosisOutcome.REJECTED, 1), (final, 3))
     db.session.commit()
     by_reference = {s.reference: s for s in evidence.refresh()}
     assert set(by_reference) == {"phq9", "diagnosis"}
@@ -113,6 +119,19 @@ def test_doctors_conclusions_are_a_second_reference(app, doctor):
     assert (diagnosis.n_positive, diagnosis.n_negative) == (phq9.n_positive, phq9.n_negative)
     assert diagnosis.figures["auc"] == phq9.figures["auc"]  # the doctors agreed with PHQ-9 here
     assert diagnosis.figures["spearman_phq9"] is None
+
+
+def test_a_screening_is_labelled_by_the_conclusion_it_led_to(app, doctor):
+    app.config["EVIDENCE_DIAGNOSIS_WINDOW_DAYS"] = 30
+    simulated_cohort.seed(3, DEFAULT_PLUGIN, separation=1.0, seed_value=5)
+    first, second, third = db.session.scalars(select(Screening).order_by(Screening.id))
+    _conclude(first, doctor, (DiagnosisOutcome.CONFIRMED, 2))
+    # Confirmed within the window, then rejected months later in treatment: the screening
+    # led to a confirmation.
+    _conclude(second, doctor, (DiagnosisOutcome.CONFIRMED, 10), (DiagnosisOutcome.REJECTED, 200))
+    _conclude(third, doctor, (DiagnosisOutcome.REJECTED, 45))  # no conclusion in its window
+    db.session.commit()
+    assert evidence.doctors_conclusions([first, second, third]) == {first.id: True, second.id: True}
 
 
 def test_demo_seed_creates_a_labelled_simulated_cohort(app):
