@@ -23,7 +23,8 @@ from app.web.htmx import is_htmx
 log = logging.getLogger(__name__)
 
 # Reachable while the second factor is still outstanding.
-OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.mfa_verify", "auth.mfa_setup"}
+OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.mfa_verify", "auth.mfa_setup",
+                  "preferences.language", "preferences.language_link"}
 # What an account with an unconfirmed e-mail address may not do yet.
 NEEDS_CONFIRMED_EMAIL = {"screening.new", "screening.consent_page", "consultations.new_consultation"}
 
