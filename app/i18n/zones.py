@@ -13,6 +13,11 @@ def _known() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def all_timezones() -> list[str]:
+    """Every zone name, sorted, for a chooser."""
+    return sorted(_known())
+
+
 def valid_timezone(name: str | None) -> str | None:
     """`name` if it is a time zone of the tz database (e.g. "America/New_York"), else None.
     Membership in the database, not `ZoneInfo(name)`, decides: a key is never read as a path."""

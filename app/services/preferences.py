@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app.extensions import db
 from app.i18n.zones import valid_timezone
 from app.models.user import User
@@ -16,7 +18,7 @@ def set_language(user: User, language: str) -> None:
 def set_timezone(user: User, name: str) -> None:
     zone = valid_timezone(name)
     if zone is None:
-        raise ServiceError("Choose a time zone from the list.")
+        raise ServiceError(_("Choose a time zone from the list."))
     user.timezone = zone
     db.session.commit()
 

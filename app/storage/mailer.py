@@ -23,8 +23,9 @@ def mail_dir() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "mail"
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, language: str = "en") -> EmailMessage:
     message = EmailMessage()
+    message["Content-Language"] = language  # the recipient's, as the text is (app/services/language.py)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
@@ -34,11 +35,11 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> str:
+def send_mail(to: str, subject: str, body: str, language: str = "en") -> str:
     """Send one plain-text mail; returns where it went ("smtp" or the .eml path)."""
     transport = "smtp" if current_app.config.get("SMTP_HOST") else "file"
     try:
-        where = _send(build_message(to, subject, body))
+        where = _send(build_message(to, subject, body, language))
     except Exception:
         metrics.EMAILS_FAILED.labels(transport).inc()
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -54,7 +55,7 @@ def new_consultation():
         # A request already open with that doctor: the form again, with what the patient typed.
         flash(error.message, "error")
         return render_template("consultations/new.html", form=form), 409
-    flash("Your request was sent. You will be notified when the doctor answers.", "success")
+    flash(_("Your request was sent. You will be notified when the doctor answers."), "success")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))
 
 
@@ -63,7 +64,7 @@ def new_consultation():
 def accept(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.accept(current_user, consultation)
-    flash("Consultation accepted. You can now see the shared screenings and chat with the patient.",
+    flash(_("Consultation accepted. You can now see the shared screenings and chat with the patient."),
           "success")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))
 
@@ -76,5 +77,5 @@ def decline(consultation_id: int):
     if not form.validate_on_submit():
         abort(400, description=errors_in(form))
     consultations.decline(current_user, consultation, form.reason.data)
-    flash("Request declined; the patient sees your reason.", "info")
+    flash(_("Request declined; the patient sees your reason."), "info")
     return redirect(url_for("home.doctor"))

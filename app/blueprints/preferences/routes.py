@@ -10,6 +10,7 @@ account's when the account has none yet; an unknown zone is ignored.
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.preferences import bp
@@ -26,7 +27,7 @@ def _back():
 def _switch_language(store_on_account: bool):
     language = supported_language(request.values.get("lang"))
     if language is None:
-        abort(400, description="Unknown language.")
+        abort(400, description=_("Unknown language."))
     if store_on_account and current_user.is_authenticated:
         preferences.set_language(current_user._get_current_object(), language)
     response = _back()
