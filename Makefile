@@ -34,7 +34,7 @@ vendor: app/static/vendor/.installed
 install: $(VENV)/.runtime vendor
 
 # Catalogues (docs/translations.md): the .mo files are build output, compiled from the .po.
-I18N_EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
+I18N_EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output \
 	--project MoodLens
 
 i18n-compile: $(VENV)/.runtime
