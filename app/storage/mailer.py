@@ -25,13 +25,15 @@ def mail_dir() -> Path:
 
 def build_message(to: str, subject: str, body: str, language: str = "en") -> EmailMessage:
     message = EmailMessage()
-    message["Content-Language"] = language  # the recipient's, as the text is (app/services/language.py)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="moodlens.local")
     message.set_content(body)
+    # After set_content, which replaces every Content-* header: the recipient's language, as the
+    # text is (app/services/language.py).
+    message["Content-Language"] = language
     return message
 
 
