@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install setup setup-dev run test vendor lint i18n-compile i18n-update i18n-check bench bench-load clean
+.PHONY: install setup setup-dev run test vendor lint i18n-compile i18n-update i18n-init i18n-check bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ i18n-compile: $(VENV)/.runtime
 i18n-update: $(VENV)/.runtime
 	$(I18N_EXTRACT) -o app/translations/messages.pot app
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/translations/messages.pot -d app/translations
+	rm app/translations/messages.pot
+
+# A new language's catalogue: make i18n-init LOCALE=pt
+i18n-init: $(VENV)/.runtime
+	test -n "$(LOCALE)"
+	$(I18N_EXTRACT) -o app/translations/messages.pot app
+	$(BIN)/pybabel init -i app/translations/messages.pot -d app/translations -l $(LOCALE)
 	rm app/translations/messages.pot
 
 i18n-check: $(VENV)/.runtime
