@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: install setup setup-dev run test vendor lint bench bench-load clean
+.PHONY: install setup setup-dev run test vendor lint i18n-compile i18n-update i18n-init i18n-check bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,34 @@ vendor: app/static/vendor/.installed
 # Dependencies and htmx only: nothing starts the app (production needs its secrets for that).
 install: $(VENV)/.runtime vendor
 
-setup: install
+# Catalogues (docs/translations.md): the .mo files are build output, compiled from the .po.
+I18N_EXTRACT := $(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output \
+	--project MoodLens
+
+i18n-compile: $(VENV)/.runtime
+	$(BIN)/pybabel compile --statistics -d app/translations
+
+# Re-extract every string of app/ and merge it into each shipped catalogue.
+i18n-update: $(VENV)/.runtime
+	$(I18N_EXTRACT) -o app/translations/messages.pot app
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/translations/messages.pot -d app/translations
+	rm app/translations/messages.pot
+
+# A new language's catalogue: make i18n-init LOCALE=pt
+i18n-init: $(VENV)/.runtime
+	test -n "$(LOCALE)"
+	$(I18N_EXTRACT) -o app/translations/messages.pot app
+	$(BIN)/pybabel init -i app/translations/messages.pot -d app/translations -l $(LOCALE)
+	rm app/translations/messages.pot
+
+i18n-check: $(VENV)/.runtime
+	$(BIN)/python scripts/check_translations.py
+
+setup: install i18n-compile
 	$(BIN)/flask db upgrade
 	$(BIN)/flask ml convert
 
-setup-dev: $(VENV)/.dev vendor
+setup-dev: $(VENV)/.dev vendor i18n-compile
 
 run: setup
 	$(BIN)/flask demo seed
@@ -49,6 +72,7 @@ test: setup-dev
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_translations.py
 
 # Load benchmark (not part of `make test`): PostgreSQL and Redis on 127.0.0.1 (see README).
 $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt

@@ -90,9 +90,11 @@ def register_observability(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import redis
+    from flask_babel import gettext
 
     from app import embedded_redis
     from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.i18n.marker import N_
 
     if not app.config.get("REDIS_URL"):
         # Started on first use (get_redis, first request), so `flask db upgrade` and other
@@ -110,9 +112,14 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    from app.web import i18n
+
+    i18n.register(app)
+
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = N_("Please log in to continue.")
+    login_manager.localize_callback = gettext  # in the reader's language, when it is flashed
     login_manager.login_message_category = "info"
 
     from app import models  # noqa: F401  (registers every model with the metadata)
@@ -150,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.fhir import bp as fhir_bp
     from app.blueprints.home import bp as home_bp
     from app.blueprints.ops import bp as ops_bp
+    from app.blueprints.preferences import bp as preferences_bp
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.screening import bp as screening_bp
     from app.blueprints.sso import bp as sso_bp
@@ -173,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sso_bp)  # /sso/...: hospital sign-in, when OIDC_ISSUER is set
     sso_client.register(app)
     app.register_blueprint(tokens_bp)  # /account/api-tokens, /admin/integrations
+    app.register_blueprint(preferences_bp)  # /language (the footer switch), /preferences/timezone
     register_navigation(app)
 
 

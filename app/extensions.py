@@ -1,5 +1,6 @@
 """Flask extensions, created uninitialised in one place and bound in `create_app`."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,3 +30,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Storage is pointed at the app's Redis in create_app (RATELIMIT_STORAGE_URI).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Selectors (the reader's language and time zone) are bound in app/web/i18n.py.
+babel = Babel()

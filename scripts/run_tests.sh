@@ -21,6 +21,8 @@ fi
 mkdir -p test-artifacts
 # The import contracts of pyproject.toml (docs/architecture.md) first: a broken layer fails CI.
 .venv/bin/lint-imports || exit 1
+# Every string of the code and templates translated in every shipped catalogue (docs/translations.md).
+.venv/bin/python scripts/check_translations.py || exit 1
 # shellcheck disable=SC2086  # PYTEST_ARGS is a list of words on purpose
 .venv/bin/python -m pytest ${PYTEST_ARGS:-}
 status=$?

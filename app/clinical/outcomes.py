@@ -23,12 +23,13 @@ Nothing here decides anything: these are prompts for a clinician.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from app.clinical.triage import is_crisis
+from app.i18n.marker import N_
 
 REMISSION_BELOW = 5
 WORSENING_POINTS = 5
@@ -55,13 +56,18 @@ class Status(enum.StrEnum):
 
 
 STATUS_LABELS = {
-    Status.REMISSION: "remission",
-    Status.RESPONSE: "response",
-    Status.NO_RESPONSE: "no response at 10+ weeks",
-    Status.NOT_YET: "no response yet",
-    Status.BASELINE_ONLY: "awaiting follow-up",
-    Status.NO_DATA: "no screening",
+    Status.REMISSION: N_("remission"),
+    Status.RESPONSE: N_("response"),
+    Status.NO_RESPONSE: N_("no response at 10+ weeks"),
+    Status.NOT_YET: N_("no response yet"),
+    Status.BASELINE_ONLY: N_("awaiting follow-up"),
+    Status.NO_DATA: N_("no screening"),
 }
+
+
+def _untranslated(message: str, **params) -> str:
+    """The default for a `_` parameter: the English text, filled in as gettext would."""
+    return message % params if params else message
 
 
 class Attention(enum.IntEnum):
@@ -265,27 +271,38 @@ def prompts(outcome: Outcome) -> list[Prompt]:
     return found
 
 
-def plain_words(outcome: Outcome) -> str | None:
-    """The patient's own summary, without jargon or percentages."""
+def plain_words(outcome: Outcome, _: Callable[..., str] = _untranslated) -> str | None:
+    """The patient's own summary, without jargon or percentages. `_` is the caller's gettext
+    (this package may not import Flask): the summary comes back in the reader's language."""
     baseline, latest = outcome.baseline, outcome.latest
-    since = "since you started treatment" if outcome.treatment_start else "since your first shared screening"
     if latest is None:
         return None
     if outcome.status is Status.BASELINE_ONLY:
-        return "Your next follow-up screening will show how you are doing compared with the start."
+        return _("Your next follow-up screening will show how you are doing compared with the start.")
     if outcome.worsening:
-        return ("Your latest score is higher than before. Please tell your doctor how you are doing; "
-                "you can write to them from the consultation page.")
+        return _("Your latest score is higher than before. Please tell your doctor how you are doing; "
+                 "you can write to them from the consultation page.")
     if outcome.status is Status.REMISSION:
-        return (f"Your score is now {latest.total}, below {REMISSION_BELOW}: the range where symptoms are "
-                f"minimal (it was {baseline.total} at the start).")
+        return _("Your score is now %(latest)d, below %(below)d: the range where symptoms are "
+                 "minimal (it was %(baseline)d at the start).",
+                 latest=latest.total, below=REMISSION_BELOW, baseline=baseline.total)
     if outcome.status is Status.RESPONSE:
-        return f"Your score has dropped by half or more {since} (from {baseline.total} to {latest.total})."
-    if latest.total < baseline.total:
-        words = (f"Your score has dropped by {baseline.total - latest.total} points {since} "
-                 f"(from {baseline.total} to {latest.total}).")
+        if outcome.treatment_start:
+            return _("Your score has dropped by half or more since you started treatment "
+                     "(from %(baseline)d to %(latest)d).", baseline=baseline.total, latest=latest.total)
+        return _("Your score has dropped by half or more since your first shared screening "
+                 "(from %(baseline)d to %(latest)d).", baseline=baseline.total, latest=latest.total)
+    if latest.total < baseline.total and outcome.treatment_start:
+        words = _("Your score has dropped by %(points)d points since you started treatment "
+                  "(from %(baseline)d to %(latest)d).",
+                  points=baseline.total - latest.total, baseline=baseline.total, latest=latest.total)
+    elif latest.total < baseline.total:
+        words = _("Your score has dropped by %(points)d points since your first shared screening "
+                  "(from %(baseline)d to %(latest)d).",
+                  points=baseline.total - latest.total, baseline=baseline.total, latest=latest.total)
     else:
-        words = f"Your score is about where it was at the start (from {baseline.total} to {latest.total})."
+        words = _("Your score is about where it was at the start (from %(baseline)d to %(latest)d).",
+                  baseline=baseline.total, latest=latest.total)
     if outcome.status is Status.NO_RESPONSE or latest.total >= baseline.total:
-        words += " If you are not feeling better, talk with your doctor: treatments can be adjusted."
+        words += " " + _("If you are not feeling better, talk with your doctor: treatments can be adjusted.")
     return words

@@ -8,6 +8,9 @@ item 9 counting whenever it is above 0:
   major depressive syndrome: >= 5 such items, one of them item 1 or item 2;
   other depressive syndrome: 2-4 such items, one of them item 1 or item 2.
 These are provisional screening results, never a diagnosis.
+
+Every text here is English and marked with N_ for the catalogues; pages translate it where
+they show it. The Spanish catalogue carries the validated Spanish PHQ-9 (docs/clinical.md).
 """
 
 from __future__ import annotations
@@ -16,38 +19,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.clinical.triage import is_crisis
+from app.i18n.marker import N_
 
-PHQ9_STEM = "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
+PHQ9_STEM = N_("Over the last 2 weeks, how often have you been bothered by any of the following problems?")
 
 PHQ9_ITEMS: tuple[str, ...] = (
-    "Little interest or pleasure in doing things",
-    "Feeling down, depressed, or hopeless",
-    "Trouble falling or staying asleep, or sleeping too much",
-    "Feeling tired or having little energy",
-    "Poor appetite or overeating",
-    "Feeling bad about yourself — or that you are a failure or have let yourself or your family down",
-    "Trouble concentrating on things, such as reading the newspaper or watching television",
-    "Moving or speaking so slowly that other people could have noticed? Or the opposite — being so "
-    "fidgety or restless that you have been moving around a lot more than usual",
-    "Thoughts that you would be better off dead or of hurting yourself in some way",
+    N_("Little interest or pleasure in doing things"),
+    N_("Feeling down, depressed, or hopeless"),
+    N_("Trouble falling or staying asleep, or sleeping too much"),
+    N_("Feeling tired or having little energy"),
+    N_("Poor appetite or overeating"),
+    N_("Feeling bad about yourself — or that you are a failure or have let yourself or your family down"),
+    N_("Trouble concentrating on things, such as reading the newspaper or watching television"),
+    N_("Moving or speaking so slowly that other people could have noticed? Or the opposite — being so "
+    "fidgety or restless that you have been moving around a lot more than usual"),
+    N_("Thoughts that you would be better off dead or of hurting yourself in some way"),
 )
 
 ANSWER_OPTIONS: tuple[str, ...] = (
-    "Not at all",
-    "Several days",
-    "More than half the days",
-    "Nearly every day",
+    N_("Not at all"),
+    N_("Several days"),
+    N_("More than half the days"),
+    N_("Nearly every day"),
 )
 
 DIFFICULTY_QUESTION = (
-    "If you checked off any problems, how difficult have these problems made it for you "
-    "to do your work, take care of things at home, or get along with other people?"
+    N_("If you checked off any problems, how difficult have these problems made it for you "
+    "to do your work, take care of things at home, or get along with other people?")
 )
 DIFFICULTY_OPTIONS: tuple[str, ...] = (
-    "Not difficult at all",
-    "Somewhat difficult",
-    "Very difficult",
-    "Extremely difficult",
+    N_("Not difficult at all"),
+    N_("Somewhat difficult"),
+    N_("Very difficult"),
+    N_("Extremely difficult"),
 )
 
 
@@ -65,56 +69,57 @@ class Band:
 
 
 BANDS: tuple[Band, ...] = (
-    Band("minimal", 0, 4, "None–minimal", "None.",
-         "Your answers show few or no signs of depression over the last two weeks.",
-         "Keep doing what helps you feel well. If things change, you can take another screening "
-         "at any time."),
-    Band("mild", 5, 9, "Mild", "Watchful waiting; repeat PHQ-9 at follow-up.",
-         "Your answers show some signs of low mood, at a mild level. Many people feel like this "
-         "for a while.",
-         "Look after the basics — sleep, daylight, moving your body, time with people you trust — "
+    Band("minimal", 0, 4, N_("None–minimal"), N_("None."),
+         N_("Your answers show few or no signs of depression over the last two weeks."),
+         N_("Keep doing what helps you feel well. If things change, you can take another screening "
+         "at any time.")),
+    Band("mild", 5, 9, N_("Mild"), N_("Watchful waiting; repeat PHQ-9 at follow-up."),
+         N_("Your answers show some signs of low mood, at a mild level. Many people feel like this "
+         "for a while."),
+         N_("Look after the basics — sleep, daylight, moving your body, time with people you trust — "
          "and take another screening in two weeks. If it does not get better, or gets worse, talk "
-         "to a doctor."),
+         "to a doctor.")),
     Band(
         "moderate",
         10,
         14,
-        "Moderate",
-        "Treatment plan, considering counseling, follow-up and/or pharmacotherapy.",
-        "Your answers show signs of depression at a moderate level. This is common, and it can be "
-        "treated.",
-        "It is worth talking to a doctor about how you feel: talking therapies and other treatments "
-        "help many people. You can contact a doctor through MoodLens.",
+        N_("Moderate"),
+        N_("Treatment plan, considering counseling, follow-up and/or pharmacotherapy."),
+        N_("Your answers show signs of depression at a moderate level. This is common, and it can be "
+        "treated."),
+        N_("It is worth talking to a doctor about how you feel: talking therapies and other treatments "
+        "help many people. You can contact a doctor through MoodLens."),
     ),
     Band(
         "moderately_severe",
         15,
         19,
-        "Moderately severe",
-        "Active treatment with pharmacotherapy and/or psychotherapy.",
-        "Your answers show signs of depression at a moderately severe level. It can be treated, and "
-        "you do not have to manage it alone.",
-        "Please talk to a doctor soon, within the next few days. Together you can choose a "
-        "treatment, such as a talking therapy or medicine.",
+        N_("Moderately severe"),
+        N_("Active treatment with pharmacotherapy and/or psychotherapy."),
+        N_("Your answers show signs of depression at a moderately severe level. It can be treated, and "
+        "you do not have to manage it alone."),
+        N_("Please talk to a doctor soon, within the next few days. Together you can choose a "
+        "treatment, such as a talking therapy or medicine."),
     ),
     Band(
         "severe",
         20,
         27,
-        "Severe",
-        "Immediate initiation of pharmacotherapy and, if severe impairment or poor response to therapy, "
-        "expedited referral to a mental health specialist for psychotherapy and/or collaborative management.",
-        "Your answers show signs of depression at a severe level. It can be treated, and help is "
-        "there now.",
-        "Please talk to a doctor as soon as you can, today if possible. If you feel you might not "
-        "keep yourself safe, call your emergency number now.",
+        N_("Severe"),
+        N_("Immediate initiation of pharmacotherapy and, if severe impairment or poor response to "
+           "therapy, expedited referral to a mental health specialist for psychotherapy and/or "
+           "collaborative management."),
+        N_("Your answers show signs of depression at a severe level. It can be treated, and help is "
+        "there now."),
+        N_("Please talk to a doctor as soon as you can, today if possible. If you feel you might not "
+        "keep yourself safe, call your emergency number now."),
     ),
 )
 BANDS_BY_KEY = {band.key: band for band in BANDS}
 
 SYNDROME_LABELS = {
-    "major": "Provisional major depressive syndrome",
-    "other": "Provisional other depressive syndrome",
+    "major": N_("Provisional major depressive syndrome"),
+    "other": N_("Provisional other depressive syndrome"),
 }
 
 

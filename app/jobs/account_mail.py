@@ -2,30 +2,36 @@
 
 The links are signed here, in the worker, so no usable token waits in the queue. The e-mails
 say nothing about screenings or care: only that the address has (or is asked for) an account.
+Each speaks the language of the account it is written to (app/services/language.py).
 """
 
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models.user import User
-from app.services import accounts, links
+from app.services import accounts, language, links
 from app.storage import mailer
 
-_FOOTER = ("\nIf you did not ask for this, you can ignore this e-mail.\n"
-           "For your privacy, MoodLens e-mails never contain medical details.\n")
+
+def _footer() -> str:
+    return _("\nIf you did not ask for this, you can ignore this e-mail.\n"
+             "For your privacy, MoodLens e-mails never contain medical details.\n")
 
 
 def send_confirmation(user_id: int) -> str | None:
     user = db.session.get(User, user_id)
     if user is None or user.email_verified_at is not None:
         return None
-    hours = current_app.config["EMAIL_VERIFY_HOURS"]
     link = links.external_url_for("auth.confirm_email", token=accounts.confirmation_token(user))
-    body = (f"Hello,\n\nPlease confirm that this is your e-mail address for MoodLens:\n\n{link}\n\n"
-            f"The link works for {hours} hours. After that, log in and ask for a new one." + _FOOTER)
-    return mailer.send_mail(user.email, "MoodLens: confirm your e-mail address", body)
+    with language.speaking_to(user) as spoken:
+        body = _("Hello,\n\nPlease confirm that this is your e-mail address for MoodLens:\n\n%(link)s\n\n"
+                 "The link works for %(hours)d hours. After that, log in and ask for a new one.",
+                 link=link, hours=current_app.config["EMAIL_VERIFY_HOURS"]) + _footer()
+        subject = _("MoodLens: confirm your e-mail address")
+    return mailer.send_mail(user.email, subject, body, language=spoken)
 
 
 def send_registration_notice(user_id: int) -> str | None:
@@ -33,21 +39,26 @@ def send_registration_notice(user_id: int) -> str | None:
     if user is None:
         return None
     login, forgot = links.external_url_for("auth.login"), links.external_url_for("auth.forgot_password")
-    body = ("Hello,\n\nSomeone just tried to create a MoodLens account with this e-mail address, "
-            "which already has one. No new account was made and nothing changed.\n\n"
-            f"If it was you, log in here: {login}\n"
-            f"Forgot your password? Choose a new one here: {forgot}\n" + _FOOTER)
-    return mailer.send_mail(user.email, "MoodLens: someone tried to register with your address", body)
+    with language.speaking_to(user) as spoken:
+        body = _("Hello,\n\nSomeone just tried to create a MoodLens account with this e-mail address, "
+                 "which already has one. No new account was made and nothing changed.\n\n"
+                 "If it was you, log in here: %(login)s\n"
+                 "Forgot your password? Choose a new one here: %(forgot)s\n",
+                 login=login, forgot=forgot) + _footer()
+        subject = _("MoodLens: someone tried to register with your address")
+    return mailer.send_mail(user.email, subject, body, language=spoken)
 
 
 def send_password_reset(email: str) -> str | None:
     user = accounts.find_user(email)
     if user is None or not user.active:
         return None  # the request answered the same; there is simply no one to write to
-    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
     link = links.external_url_for("auth.reset_password", token=accounts.password_reset_token(user))
-    body = (f"Hello,\n\nYou asked to choose a new MoodLens password. Use this link within {minutes} "
-            f"minutes; it works once:\n\n{link}\n\n"
-            "Choosing a new password logs you out on every device. If you use a second factor, "
-            "you will still need it to log in." + _FOOTER)
-    return mailer.send_mail(user.email, "MoodLens: choose a new password", body)
+    with language.speaking_to(user) as spoken:
+        body = _("Hello,\n\nYou asked to choose a new MoodLens password. Use this link within %(minutes)d "
+                 "minutes; it works once:\n\n%(link)s\n\n"
+                 "Choosing a new password logs you out on every device. If you use a second factor, "
+                 "you will still need it to log in.",
+                 minutes=current_app.config["PASSWORD_RESET_MINUTES"], link=link) + _footer()
+        subject = _("MoodLens: choose a new password")
+    return mailer.send_mail(user.email, subject, body, language=spoken)

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, Notification
-from app.services import links, notifications
+from app.services import language, links, notifications
 from app.services.followups import active_consultations, next_followup
 from app.storage import mailer
 
@@ -28,8 +29,9 @@ def send_notification_email(notification_id: int) -> str | None:
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.emailed_at is not None:
         return None
-    subject, body = notifications.email_body(notification)
-    where = mailer.send_mail(notification.user.email, subject, body)
+    with language.speaking_to(notification.user) as spoken:
+        subject, body = notifications.email_body(notification)
+    where = mailer.send_mail(notification.user.email, subject, body, language=spoken)
     notification.emailed_at = utcnow()
     db.session.commit()
     return where
@@ -49,7 +51,7 @@ def notify_unread_message(message_id: int) -> str | None:
     recipient = consultation.patient_id if message.sender_id == consultation.doctor_id \
         else consultation.doctor_id
     # One notice per consultation per unread streak: keyed on the first unread message.
-    return _notify_and_mail(recipient, "message.unread", "You have a new message",
+    return _notify_and_mail(recipient, "message.unread", N_("You have a new message"),
                             links.consultation_path(consultation.id),
                             dedupe_key=f"unread:{consultation.id}:{_first_unread_id(message)}")
 
@@ -69,8 +71,8 @@ def followup_reminder(consultation_id: int, stage: str, due_iso: str) -> str | N
         return None  # a screening arrived, the plan changed or the episode closed
     if followup.state == "scheduled" or (stage == "overdue" and followup.state != "overdue"):
         return None
-    text = "Your follow-up screening is overdue" if stage == "overdue" \
-        else "Your follow-up screening is due"
+    text = N_("Your follow-up screening is overdue") if stage == "overdue" \
+        else N_("Your follow-up screening is due")
     return _notify_and_mail(consultation.patient_id, f"followup.{stage}", text, links.patient_home_path(),
                             dedupe_key=f"followup:{consultation_id}:{due_iso}:{stage}")
 

@@ -15,6 +15,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.models._enum import enum_type
 from app.models._time import utcnow
 from app.models.user import User
@@ -32,9 +33,9 @@ class TokenScope(enum.StrEnum):
 
 
 SCOPE_LABELS = {
-    TokenScope.SCREENINGS_READ: "Read shared screenings (JSON API)",
-    TokenScope.REPORTS_READ: "Read reports (JSON API)",
-    TokenScope.FHIR_READ: "Read patients' records as FHIR R4",
+    TokenScope.SCREENINGS_READ: N_("Read shared screenings (JSON API)"),
+    TokenScope.REPORTS_READ: N_("Read reports (JSON API)"),
+    TokenScope.FHIR_READ: N_("Read patients' records as FHIR R4"),
 }
 
 

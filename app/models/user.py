@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Set when the owner followed the confirmation link (or an operator created the account).
     email_verified_at: Mapped[datetime | None]
+    # The account's language (a shipped catalogue's code, e.g. "es") and IANA time zone; unset,
+    # each request falls back to the browser's (app/web/i18n.py), and e-mails to English and UTC.
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     patient_profile: Mapped[PatientProfile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan")

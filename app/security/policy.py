@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.models.user import Role
@@ -19,7 +20,7 @@ def role_required(*roles: Role) -> Callable:
         @login_required
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
-                abort(403, description="This page is not available for your account type.")
+                abort(403, description=_("This page is not available for your account type."))
             return view(*args, **kwargs)
 
         wrapped.required_roles = roles  # read by the access-matrix test

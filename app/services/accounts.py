@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext as _
 from rq import Retry
 from sqlalchemy import func, select
 
@@ -42,7 +43,7 @@ def find_user(email: str) -> User | None:
 
 def _new_user(email: str, password: str, role: Role) -> User:
     if find_user(email) is not None:
-        raise AccountError("An account with this e-mail address already exists.")
+        raise AccountError(_("An account with this e-mail address already exists."))
     return User(email=normalise_email(email), password_hash=hash_password(password), role=role)
 
 
@@ -106,10 +107,10 @@ def create_admin(email: str, password: str) -> User:
 def verify_doctor(email: str, verified_by: User | None = None) -> User:
     user = find_user(email)
     if user is None or user.doctor_profile is None:
-        raise AccountError(f"No doctor account with e-mail {email}.")
+        raise AccountError(_("No doctor account with e-mail %(email)s.", email=email))
     profile = user.doctor_profile
     if profile.verification_status is VerificationStatus.VERIFIED:
-        raise AccountError(f"{email} is already verified.")
+        raise AccountError(_("%(email)s is already verified.", email=email))
     profile.verification_status = VerificationStatus.VERIFIED
     profile.verified_at = utcnow()
     profile.verified_by_id = verified_by.id if verified_by else None
@@ -130,7 +131,7 @@ def _enqueue_mail(function: str, *args) -> None:
         log.warning("could not queue account e-mail %s", function, exc_info=True)
 
 
-def _sign_up(email: str, password: str, create) -> None:
+def _sign_up(email: str, password: str, create, locale: str | None) -> None:
     existing = find_user(email)
     if existing is not None:
         hash_password(password)  # the same work as a new account, so timing tells nothing
@@ -139,19 +140,23 @@ def _sign_up(email: str, password: str, create) -> None:
         _enqueue_mail("send_registration_notice", existing.id)
         return
     user = create()
+    if locale:  # the language the person signed up in: their e-mails speak it from the first one
+        user.locale = locale
+        db.session.commit()
     _enqueue_mail("send_confirmation", user.id)
 
 
-def sign_up_patient(email: str, password: str, full_name: str, date_of_birth: date | None) -> None:
+def sign_up_patient(email: str, password: str, full_name: str, date_of_birth: date | None,
+                    locale: str | None = None) -> None:
     """Create an unconfirmed patient account and mail the confirmation link; for a taken address,
     mail its owner instead. Returns nothing either way: the caller answers "check your inbox"."""
-    _sign_up(email, password, lambda: register_patient(email, password, full_name, date_of_birth))
+    _sign_up(email, password, lambda: register_patient(email, password, full_name, date_of_birth), locale)
 
 
 def sign_up_doctor(email: str, password: str, full_name: str, licence_number: str,
-                   specialty: str, languages: str) -> None:
+                   specialty: str, languages: str, locale: str | None = None) -> None:
     _sign_up(email, password, lambda: register_doctor(email, password, full_name, licence_number,
-                                                      specialty, languages))
+                                                      specialty, languages), locale)
 
 
 def confirmation_token(user: User) -> str:
@@ -167,7 +172,7 @@ def read_confirmation(token: str) -> User:
         raise AccountError(str(error)) from error
     user = db.session.get(User, payload.get("u")) if isinstance(payload.get("u"), int) else None
     if user is None or user.email != payload.get("e"):
-        raise AccountError("This link is not valid. Ask for a new one below.")
+        raise AccountError(_("This link is not valid. Ask for a new one below."))
     return user
 
 
@@ -206,7 +211,8 @@ def read_reset_token(token: str) -> User:
     if user is None or not user.active \
             or payload.get("p") != tokens.password_fingerprint(user.password_hash):
         # The fingerprint no longer matches once the password changed: the link was used.
-        raise AccountError("This link has already been used or is no longer valid. Ask for a new one below.")
+        raise AccountError(_("This link has already been used or is no longer valid. "
+                             "Ask for a new one below."))
     return user
 
 
@@ -230,7 +236,7 @@ def reset_password(token: str, new_password: str) -> User:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
-        raise AccountError("That is not your current password.")
+        raise AccountError(_("That is not your current password."))
     _set_password(user, new_password, "auth.password_change")
 
 

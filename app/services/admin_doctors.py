@@ -6,6 +6,7 @@ so a revoked doctor loses access with their very next click.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -44,7 +45,7 @@ def list_doctors(status: VerificationStatus | None = VerificationStatus.PENDING)
 def get_doctor(user_id: int) -> DoctorProfile:
     user = db.session.get(User, user_id)
     if user is None or user.role is not Role.DOCTOR or user.doctor_profile is None:
-        raise UnknownDoctorError("There is no doctor account with that id.")
+        raise UnknownDoctorError(_("There is no doctor account with that id."))
     return user.doctor_profile
 
 
@@ -79,7 +80,7 @@ def _close(profile: DoctorProfile, admin: User, reason: str, status: Verificatio
            action: str) -> DoctorProfile:
     reason = (reason or "").strip()
     if not reason:
-        raise DoctorVerificationError("Give a reason: the doctor will see it.")
+        raise DoctorVerificationError(_("Give a reason: the doctor will see it."))
     profile.verification_status = status
     profile.rejection_reason = reason
     profile.verified_by_id = admin.id

@@ -6,6 +6,7 @@ Flask-Login no longer treats their session as authenticated.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
@@ -44,21 +45,21 @@ def search(email: str | None = None, role: Role | None = None, active: bool | No
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise UnknownUserError("There is no account with that id.")
+        raise UnknownUserError(_("There is no account with that id."))
     return user
 
 
 def deactivate(user_id: int, admin: User) -> User:
     user = get_user(user_id)
     if user.id == admin.id:
-        raise UserAdminError("You cannot deactivate your own account.")
+        raise UserAdminError(_("You cannot deactivate your own account."))
     if not user.active:
-        raise UserAdminError(f"{user.email} is already deactivated.")
+        raise UserAdminError(_("%(email)s is already deactivated.", email=user.email))
     if user.role is Role.ADMIN:
         active_admins = db.session.scalar(
             select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active.is_(True)))
         if active_admins <= 1:
-            raise UserAdminError("The last active admin cannot be deactivated.")
+            raise UserAdminError(_("The last active admin cannot be deactivated."))
     user.active = False
     user.end_all_sessions()
     audit.record("user.deactivate", actor_id=admin.id, target=f"user:{user.id}",
@@ -70,7 +71,7 @@ def deactivate(user_id: int, admin: User) -> User:
 def reactivate(user_id: int, admin: User) -> User:
     user = get_user(user_id)
     if user.active:
-        raise UserAdminError(f"{user.email} is already active.")
+        raise UserAdminError(_("%(email)s is already active.", email=user.email))
     user.active = True
     audit.record("user.reactivate", actor_id=admin.id, target=f"user:{user.id}",
                  patient_id=user.id if user.role is Role.PATIENT else None)
@@ -83,9 +84,9 @@ def reset_second_factor(user_id: int, admin: User) -> User:
     sessions; at their next log-in they enrol a new one before seeing any page."""
     user = get_user(user_id)
     if user.id == admin.id:
-        raise UserAdminError("Another admin must reset your own second factor.")
+        raise UserAdminError(_("Another admin must reset your own second factor."))
     if not user.mfa_enabled and not user.totp_secret:
-        raise UserAdminError(f"{user.email} has no second factor to reset.")
+        raise UserAdminError(_("%(email)s has no second factor to reset.", email=user.email))
     user.totp_secret = None
     user.mfa_enabled = False
     user.recovery_code_hashes = []

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -50,13 +51,13 @@ def _lookup_key(secret: str) -> str | None:
 def _clean(name: str, scopes: list[str], days: int) -> tuple[str, list[str]]:
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
-        raise TokenError(f"Give the token a name of 1 to {NAME_MAX} characters.")
+        raise TokenError(_("Give the token a name of 1 to %(count)d characters.", count=NAME_MAX))
     known = {scope.value for scope in TokenScope}
     chosen = sorted(set(scopes))
     if not chosen or not set(chosen) <= known:
-        raise TokenError("Choose at least one of the listed scopes.")
+        raise TokenError(_("Choose at least one of the listed scopes."))
     if days not in EXPIRY_CHOICES_DAYS:
-        raise TokenError("Choose one of the listed lifetimes.")
+        raise TokenError(_("Choose one of the listed lifetimes."))
     return name, chosen
 
 
@@ -83,17 +84,17 @@ def _issue(kind: TokenKind, name: str, scopes: list[str], days: int, principal: 
 def issue_personal(doctor: User, name: str, scopes: list[str], days: int) -> IssuedToken:
     """A doctor's own token: it reads what the doctor may read, no more."""
     if doctor.role is not Role.DOCTOR:
-        raise TokenError("Only doctors hold personal API tokens.", 403)
+        raise TokenError(_("Only doctors hold personal API tokens."), 403)
     return _issue(TokenKind.PERSONAL, name, scopes, days, doctor, doctor)
 
 
 def issue_integration(admin: User, name: str, doctor_id: int, scopes: list[str], days: int) -> IssuedToken:
     """An admin's token for a hospital system, acting for one verified doctor."""
     if admin.role is not Role.ADMIN:
-        raise TokenError("Only administrators issue integration tokens.", 403)
+        raise TokenError(_("Only administrators issue integration tokens."), 403)
     doctor = db.session.get(User, doctor_id)
     if doctor is None or not doctor.is_verified_doctor or not doctor.active:
-        raise TokenError("Choose a verified, active doctor for the integration to act for.")
+        raise TokenError(_("Choose a verified, active doctor for the integration to act for."))
     return _issue(TokenKind.INTEGRATION, name, scopes, days, doctor, admin)
 
 
@@ -115,7 +116,7 @@ def revoke(user: User, token_id: int) -> ApiToken:
         token.principal_id == user.id
         or (user.role is Role.ADMIN and token.kind is TokenKind.INTEGRATION))
     if not allowed:
-        raise TokenError("No such token.", 404)
+        raise TokenError(_("No such token."), 404)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         token.revoked_by_id = user.id

@@ -15,12 +15,14 @@ from datetime import datetime
 from functools import cached_property
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.clinical import outcomes
 from app.clinical.outcomes import Attention, Measurement, Outcome, Status
 from app.clinical.phq9 import band_for
 from app.extensions import db
+from app.i18n.marker import N_
 from app.models._time import utcnow
 from app.models.care import (
     ChatMessage,
@@ -44,8 +46,9 @@ from app.services.diagnoses import PLAN_LABELS, severity_label
 SEARCH_MAX = 100
 PAGE_SIZE = 50  # rows per page; a doctor works down the list by attention, and the CSV has them all
 REASON_MAX = 1000
-SORTS = {"attention": "Needs attention first", "name": "Name", "latest": "Latest PHQ-9, highest first",
-         "change": "Change from baseline, least improved first"}
+SORTS = {"attention": N_("Needs attention first"), "name": N_("Name"),
+         "latest": N_("Latest PHQ-9, highest first"),
+         "change": N_("Change from baseline, least improved first")}
 
 
 @dataclass(frozen=True)
@@ -396,7 +399,7 @@ def caseload(doctor: User, filters: Filters, now: datetime | None = None) -> Cas
 
 
 def status_choices() -> list[tuple[str, str]]:
-    return [("", "Any status")] + [(status.value, outcomes.STATUS_LABELS[status]) for status in Status]
+    return [("", N_("Any status"))] + [(status.value, outcomes.STATUS_LABELS[status]) for status in Status]
 
 
 # --- CSV export -----------------------------------------------------------------------------
@@ -474,9 +477,9 @@ def dismiss_prompt(doctor: User, consultation: Consultation, kind: str, screenin
                    reason: str) -> PromptDismissal:
     reason = (reason or "").strip()
     if not reason:
-        raise CareError("Give a reason for dismissing this prompt.")
+        raise CareError(_("Give a reason for dismissing this prompt."))
     if len(reason) > REASON_MAX:
-        raise CareError(f"The reason may be at most {REASON_MAX} characters.")
+        raise CareError(_("The reason may be at most %(count)d characters.", count=REASON_MAX))
     shown = {(p.kind, p.screening_id) for p in open_prompts(consultation)}
     existing = db.session.scalars(select(PromptDismissal).where(
         PromptDismissal.consultation_id == consultation.id, PromptDismissal.kind == kind,
@@ -484,7 +487,7 @@ def dismiss_prompt(doctor: User, consultation: Consultation, kind: str, screenin
     if existing is not None:
         return existing  # dismissed twice (double click): the first reason stands
     if (kind, screening_id) not in shown:
-        raise CareError("This prompt no longer applies; the page has been updated.", 409)
+        raise CareError(_("This prompt no longer applies; the page has been updated."), 409)
     dismissal = PromptDismissal(consultation_id=consultation.id, screening_id=screening_id,
                                 doctor_id=doctor.id, kind=kind, reason=reason)
     db.session.add(dismissal)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.jobs.queue import get_queue
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, ConsultationStatus, ScreeningRequest
@@ -23,11 +25,12 @@ DOUBLE_SUBMIT_WINDOW = timedelta(seconds=5)
 def post_message(sender: User, consultation: Consultation, body: str) -> ChatMessage:
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
-        raise CareError("Please write a message before sending.")
+        raise CareError(_("Please write a message before sending."))
     if len(body) > MESSAGE_MAX:
-        raise CareError(f"Your message is too long ({len(body)} characters; at most {MESSAGE_MAX}).")
+        raise CareError(_("Your message is too long (%(length)d characters; at most %(count)d).",
+                          length=len(body), count=MESSAGE_MAX))
     if consultation.status is not ConsultationStatus.ACCEPTED:
-        raise CareError("Messages can be sent only while the consultation is open and accepted.", 409)
+        raise CareError(_("Messages can be sent only while the consultation is open and accepted."), 409)
     last = db.session.scalars(select(ChatMessage).where(
         ChatMessage.consultation_id == consultation.id).order_by(ChatMessage.id.desc()).limit(1)).first()
     if (last is not None and last.sender_id == sender.id and last.body == body
@@ -91,7 +94,7 @@ def unread_by_consultation(user: User) -> dict[int, int]:
 def request_screening(doctor: User, consultation: Consultation) -> ScreeningRequest:
     """The doctor asks for a new screening: a task on the patient home and a note in the chat."""
     if consultation.status is not ConsultationStatus.ACCEPTED:
-        raise CareError("You can ask for a screening only in an accepted, open consultation.", 409)
+        raise CareError(_("You can ask for a screening only in an accepted, open consultation."), 409)
     open_request = db.session.scalars(select(ScreeningRequest).where(
         ScreeningRequest.consultation_id == consultation.id,
         ScreeningRequest.fulfilled_at.is_(None))).first()
@@ -103,7 +106,7 @@ def request_screening(doctor: User, consultation: Consultation) -> ScreeningRequ
                                body="I have asked you to take a new screening. "
                                     "You will find it as a task on your home page."))
     notifications.notify(consultation.patient_id, "screening.requested",
-                         "Your doctor asked you to take a new screening", links.patient_home_path())
+                         N_("Your doctor asked you to take a new screening"), links.patient_home_path())
     db.session.commit()
     live.publish(live.chat_channel(consultation.id))
     return request

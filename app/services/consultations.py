@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from app.clinical.triage import is_urgent_screening
 from app.extensions import db
+from app.i18n.marker import N_
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, ScreeningShare, ShareSource
 from app.models.screening import Screening, ScreeningStatus
@@ -62,27 +64,28 @@ def request_consultation(patient: User, doctor_id: int | None, screening_ids: li
                          message: str) -> Consultation:
     message = (message or "").strip()
     if len(message) > MESSAGE_MAX:
-        raise CareError(f"Your message is too long (at most {MESSAGE_MAX} characters).")
+        raise CareError(_("Your message is too long (at most %(count)d characters).", count=MESSAGE_MAX))
     own = {s.id: s for s in shareable_screenings(patient.id)}
     unknown = [sid for sid in screening_ids if sid not in own]
     if unknown:
-        raise CareError("You can only share your own screenings.", 404)
+        raise CareError(_("You can only share your own screenings."), 404)
     if doctor_id is None:
         busy = set(db.session.scalars(select(Consultation.doctor_id).where(
             Consultation.patient_id == patient.id,
             Consultation.status.in_([ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED]))))
         doctor = first_available_doctor(exclude=busy)
         if doctor is None:
-            raise CareError("No doctor is available right now. Please try again later.", 409)
+            raise CareError(_("No doctor is available right now. Please try again later."), 409)
     else:
         doctor = _verified_doctor(doctor_id)
         if doctor is None:
-            raise CareError("That doctor is not in the MoodLens directory.", 404)
+            raise CareError(_("That doctor is not in the MoodLens directory."), 404)
         if not doctor.doctor_profile.accepting_patients:
-            raise CareError("That doctor is not accepting new patients at the moment.", 409)
+            raise CareError(_("That doctor is not accepting new patients at the moment."), 409)
     existing = open_consultation_between(patient.id, doctor.id)
     if existing is not None:
-        raise CareError(f"You already have an open consultation with Dr {doctor.display_name}.", 409)
+        raise CareError(_("You already have an open consultation with Dr %(name)s.",
+                          name=doctor.display_name), 409)
 
     shared = [own[sid] for sid in dict.fromkeys(screening_ids)]
     consultation = Consultation(patient_id=patient.id, doctor_id=doctor.id, message=message,
@@ -96,8 +99,8 @@ def request_consultation(patient: User, doctor_id: int | None, screening_ids: li
                  target=f"consultation:{consultation.id}",
                  details={"doctor_id": doctor.id, "shared": [s.id for s in shared]})
     kind = "request.urgent" if consultation.urgent else "request.new"
-    text = "An urgent consultation request is waiting for you" if consultation.urgent \
-        else "A new consultation request is waiting for you"
+    text = N_("An urgent consultation request is waiting for you") if consultation.urgent \
+        else N_("A new consultation request is waiting for you")
     notifications.notify(doctor.id, kind, text, links.consultation_path(consultation.id))
     db.session.commit()
     return consultation
@@ -116,7 +119,7 @@ def accept(doctor: User, consultation: Consultation) -> Consultation:
     audit.record("consultation.accept", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}")
     notifications.notify(consultation.patient_id, "request.accepted",
-                         "A doctor accepted your consultation request",
+                         N_("A doctor accepted your consultation request"),
                          links.consultation_path(consultation.id))
     db.session.commit()
     return consultation
@@ -125,9 +128,9 @@ def accept(doctor: User, consultation: Consultation) -> Consultation:
 def decline(doctor: User, consultation: Consultation, reason: str) -> Consultation:
     reason = (reason or "").strip()
     if not reason:
-        raise CareError("Please give the patient a reason.")
+        raise CareError(_("Please give the patient a reason."))
     if len(reason) > DECLINE_REASON_MAX:
-        raise CareError(f"The reason is too long (at most {DECLINE_REASON_MAX} characters).")
+        raise CareError(_("The reason is too long (at most %(count)d characters).", count=DECLINE_REASON_MAX))
     _require(consultation, ConsultationStatus.REQUESTED, action="declined")
     consultation.status = ConsultationStatus.DECLINED
     consultation.responded_at = utcnow()
@@ -135,7 +138,7 @@ def decline(doctor: User, consultation: Consultation, reason: str) -> Consultati
     audit.record("consultation.decline", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}")
     notifications.notify(consultation.patient_id, "request.declined",
-                         "A doctor answered your consultation request",
+                         N_("A doctor answered your consultation request"),
                          links.consultation_path(consultation.id))
     db.session.commit()
     return consultation
@@ -149,7 +152,7 @@ def close(user: User, consultation: Consultation) -> Consultation:
     audit.record("consultation.close", actor_id=user.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}")
     other = consultation.doctor_id if user.id == consultation.patient_id else consultation.patient_id
-    notifications.notify(other, "consultation.closed", "A consultation was closed",
+    notifications.notify(other, "consultation.closed", N_("A consultation was closed"),
                          links.consultation_path(consultation.id))
     db.session.commit()
     return consultation
@@ -160,7 +163,7 @@ def share_screening(patient: User, consultation: Consultation, screening_id: int
     _require(consultation, ConsultationStatus.REQUESTED, ConsultationStatus.ACCEPTED, action="changed")
     screening = db.session.get(Screening, screening_id)
     if screening is None or screening.patient_id != patient.id:
-        raise CareError("You can only share your own screenings.", 404)
+        raise CareError(_("You can only share your own screenings."), 404)
     share = db.session.scalars(select(ScreeningShare).where(
         ScreeningShare.consultation_id == consultation.id,
         ScreeningShare.screening_id == screening_id)).first()
@@ -184,8 +187,8 @@ def notify_shared(consultation: Consultation, screening: Screening) -> None:
     urgent = is_urgent_screening(screening)
     notifications.notify(consultation.doctor_id,
                          "screening.shared.urgent" if urgent else "screening.shared",
-                         "An urgent new screening was shared with you" if urgent
-                         else "A new screening was shared with you",
+                         N_("An urgent new screening was shared with you") if urgent
+                         else N_("A new screening was shared with you"),
                          links.consultation_path(consultation.id),
                          dedupe_key=f"shared:{consultation.id}:{screening.id}")
 
@@ -193,7 +196,7 @@ def notify_shared(consultation: Consultation, screening: Screening) -> None:
 def revoke_share(patient: User, consultation: Consultation, share_id: int) -> ScreeningShare:
     share = db.session.get(ScreeningShare, share_id)
     if share is None or share.consultation_id != consultation.id:
-        raise CareError("That share does not exist.", 404)
+        raise CareError(_("That share does not exist."), 404)
     if share.revoked_at is None:
         share.revoked_at = utcnow()
         audit.record("screening.unshare", actor_id=patient.id, patient_id=patient.id,

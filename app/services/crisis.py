@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.clinical.triage import is_crisis
@@ -48,7 +49,7 @@ def awaiting_doctor(patient_id: int) -> AwaitingDoctor | None:
 def acknowledge(doctor: User, screening: Screening) -> None:
     """The treating doctor has read this item-9 screening (access checked by the caller)."""
     if not is_crisis(screening.phq9_item9):
-        raise CareError("Only screenings that report thoughts of self-harm need acknowledging.", 409)
+        raise CareError(_("Only screenings that report thoughts of self-harm need acknowledging."), 409)
     if screening.crisis_acknowledged_at is None:
         screening.crisis_acknowledged_at = utcnow()
         screening.crisis_acknowledged_by_id = doctor.id

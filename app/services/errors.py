@@ -7,6 +7,10 @@ Routes catch one only when they answer differently (a form shown again with the 
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from app.i18n.marker import N_
+
 
 class ServiceError(Exception):
     status = 400
@@ -22,7 +26,7 @@ class NotFound(ServiceError):
     """Missing, or not this user's to see: the answer never says which."""
 
     status = 404
-    MESSAGE = "The page you asked for does not exist, or you don't have access to it."
+    MESSAGE = N_("The page you asked for does not exist, or you don't have access to it.")
 
-    def __init__(self, message: str = MESSAGE):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(message or gettext(self.MESSAGE))

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from app.clinical import evidence as stats
@@ -173,10 +174,10 @@ def adopt_recommended_threshold(snapshot_id: int, actor_id: int) -> IndicatorThr
     """Adopt the Youden-optimal threshold of a validated PHQ-9 snapshot as a new version; audited."""
     snapshot = db.session.get(EvidenceSnapshot, snapshot_id)
     if snapshot is None:
-        raise EvidenceError("That study group no longer exists: the figures were refreshed. "
-                            "Reload the page.", 404)
+        raise EvidenceError(_("That study group no longer exists: the figures were refreshed. "
+                            "Reload the page."), 404)
     if not snapshot.validated or snapshot.reference != REFERENCE_PHQ9:
-        raise EvidenceError("Only a validated group measured against PHQ-9 has a threshold to adopt.", 400)
+        raise EvidenceError(_("Only a validated group measured against PHQ-9 has a threshold to adopt."), 400)
     youden = snapshot.figures["youden"]
     latest = db.session.scalar(select(func.max(IndicatorThreshold.version))) or 0
     threshold = IndicatorThreshold(

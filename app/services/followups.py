@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -149,13 +150,13 @@ def sharing_of(screening: Screening) -> Sharing:
     reason = None
     if offer and not pending:
         if not screening.share_with_care:
-            reason = "You chose to keep this screening to yourself."
+            reason = gettext("You chose to keep this screening to yourself.")
         elif screening.status is ScreeningStatus.FAILED:
-            reason = "It was not shared automatically because the analysis did not finish."
+            reason = gettext("It was not shared automatically because the analysis did not finish.")
         elif not auto_share_eligible(screening):
-            reason = "It was not shared automatically because no face was found."
+            reason = gettext("It was not shared automatically because no face was found.")
         elif any(share.revoked_at is not None for share in screening_shares(screening.id)):
-            reason = "You stopped sharing it."
+            reason = gettext("You stopped sharing it.")
     return Sharing(shared, offer, pending, reason)
 
 

@@ -10,6 +10,7 @@ not a lever for strangers.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, update
 
 from app.extensions import db
@@ -63,11 +64,11 @@ def confirm_enrollment(user: User, secret: str, code: str, proof: str = "") -> l
     the factor being replaced (a borrowed session alone must not be able to swap it)."""
     if user.mfa_enabled and not (verify_password(user.password_hash, proof or "")
                                  or check_second_factor(user, proof or "")):
-        raise MfaError("To replace your second factor, enter your password or a current code "
-                       "from the app you use now.")
+        raise MfaError(_("To replace your second factor, enter your password or a current code "
+                       "from the app you use now."))
     step = mfa.matching_step(secret, code)
     if step is None:
-        raise MfaError("That code does not match. Check the time on your phone and try the newest code.")
+        raise MfaError(_("That code does not match. Check the time on your phone and try the newest code."))
     codes, hashes = mfa.new_recovery_codes()
     replacing = user.mfa_enabled
     user.totp_secret = secret

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext
 from rq import Retry
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +20,9 @@ from app.jobs import periodic
 from app.jobs.queue import get_queue
 from app.models._time import utcnow
 from app.models.care import Notification
+from app.models.user import User
 from app.security.policy import care_records_visible_to
-from app.services import links
+from app.services import language, links
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +30,12 @@ log = logging.getLogger(__name__)
 def notify(user_id: int, kind: str, text: str, link: str, *, email: bool = True,
            dedupe_key: str | None = None) -> Notification | None:
     """Add a notification to the current transaction; its e-mail is queued once that commits.
-    With a `dedupe_key` a second identical notice is skipped."""
+    With a `dedupe_key` a second identical notice is skipped. `text` is an English message
+    marked with N_: it is stored in the recipient's language, which its e-mail speaks too."""
     if dedupe_key and db.session.scalar(select(Notification.id).where(
             Notification.dedupe_key == dedupe_key)) is not None:
         return None
+    text = language.translate(language.language_of(db.session.get(User, user_id)), text)
     notification = Notification(user_id=user_id, kind=kind, text=text[:200], link=link,
                                 dedupe_key=dedupe_key)
     db.session.add(notification)
@@ -92,9 +96,11 @@ def mark_all_read(user) -> None:
 
 
 def email_body(notification: Notification) -> tuple[str, str]:
-    subject = "MoodLens: " + notification.text
-    body = (f"Hello,\n\n{notification.text} on MoodLens.\n\n"
-            f"Log in to read it: {links.external_url(notification.link)}\n\n"
-            "For your privacy this e-mail contains no medical details.\n"
-            "If you are in danger, contact your local emergency services now.\n")
+    """Subject and body in the recipient's language (call it within language.speaking_to)."""
+    subject = gettext("MoodLens: %(text)s", text=notification.text)
+    body = gettext("Hello,\n\n%(text)s on MoodLens.\n\n"
+                   "Log in to read it: %(link)s\n\n"
+                   "For your privacy this e-mail contains no medical details.\n"
+                   "If you are in danger, contact your local emergency services now.\n",
+                   text=notification.text, link=links.external_url(notification.link))
     return subject, body

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import redis
+from flask_babel import gettext as _
 from rq import Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
@@ -142,7 +143,7 @@ def retry_failed(job_id: str, actor_id: int | None) -> Job:
     try:
         job = registry.requeue(job_id)
     except (NoSuchJobError, InvalidJobOperation) as error:
-        raise UnknownJobError("That job is not (or no longer) in the failed-jobs list.") from error
+        raise UnknownJobError(_("That job is not (or no longer) in the failed-jobs list.")) from error
     audit.record("queue.retry", actor_id=actor_id, target=f"job:{job_id}"[:120],
                  details={"function": job.func_name})
     db.session.commit()

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.clinical import outcomes
 from app.clinical.phq9 import BANDS_BY_KEY, band_for
 from app.extensions import db
+from app.i18n.marker import N_
 from app.models._time import utcnow
 from app.models.care import Consultation, ConsultationStatus, Diagnosis, Report, ReportStatus
 from app.models.screening import Screening
@@ -86,19 +88,19 @@ def _parse_day(value: str | None, end: bool = False) -> datetime | None:
     try:
         day = datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        raise CareError("Dates must look like 2026-01-31.") from None
+        raise CareError(_("Dates must look like 2026-01-31.")) from None
     return day.replace(hour=23, minute=59, second=59) if end else day
 
 
 def create(doctor: User, consultation: Consultation, period_start: str | None = None,
            period_end: str | None = None, comments: str = "") -> Report:
     if consultation.accepted_at is None or consultation.status is ConsultationStatus.DECLINED:
-        raise CareError("Reports can be written only for an accepted consultation.", 409)
+        raise CareError(_("Reports can be written only for an accepted consultation."), 409)
     start, end = _parse_day(period_start), _parse_day(period_end, end=True)
     if start and end and start > end:
-        raise CareError("The period must start before it ends.")
+        raise CareError(_("The period must start before it ends."))
     if len(comments or "") > COMMENTS_MAX:
-        raise CareError(f"Comments may be at most {COMMENTS_MAX} characters.")
+        raise CareError(_("Comments may be at most %(count)d characters.", count=COMMENTS_MAX))
     recent = db.session.scalars(select(Report).where(
         Report.consultation_id == consultation.id, Report.author_id == doctor.id,
         Report.status == ReportStatus.DRAFT).order_by(Report.id.desc()).limit(1)).first()
@@ -117,9 +119,9 @@ def create(doctor: User, consultation: Consultation, period_start: str | None = 
 
 def update_comments(doctor: User, report: Report, comments: str) -> Report:
     if report.status is not ReportStatus.DRAFT:
-        raise CareError("A finalised report cannot be changed; write a new one.", 409)
+        raise CareError(_("A finalised report cannot be changed; write a new one."), 409)
     if len(comments or "") > COMMENTS_MAX:
-        raise CareError(f"Comments may be at most {COMMENTS_MAX} characters.")
+        raise CareError(_("Comments may be at most %(count)d characters.", count=COMMENTS_MAX))
     report.comments = (comments or "").strip()
     db.session.commit()
     return report
@@ -140,8 +142,8 @@ def finalise(doctor: User, report: Report, render: Callable[[Report], tuple[str,
     report.snapshot_path, report.pdf_path = saved
     audit.record("report.finalise", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"report:{report.id}")
-    notifications.notify(consultation.patient_id, "report.final", "A new report from your doctor is ready",
-                         f"/reports/{report.id}")
+    notifications.notify(consultation.patient_id, "report.final",
+                         N_("A new report from your doctor is ready"), f"/reports/{report.id}")
     try:
         db.session.commit()
     except BaseException:
@@ -164,13 +166,13 @@ def frozen_pdf(report: Report) -> bytes | None:
 def amend(doctor: User, report: Report) -> Report:
     """A new draft version of a final report; the final one stays as it was, linked to it."""
     if report.status is not ReportStatus.FINAL:
-        raise CareError("Only a finalised report can be amended; edit the draft instead.", 409)
+        raise CareError(_("Only a finalised report can be amended; edit the draft instead."), 409)
     existing = amended_by(report)
     if existing is not None:
         if existing.status is ReportStatus.DRAFT:
             return existing  # one amendment in progress at a time
-        raise CareError(f"This report was already amended by version {existing.version}; "
-                        "amend that one.", 409)
+        raise CareError(_("This report was already amended by version %(version)d; amend that one.",
+                          version=existing.version), 409)
     amendment = Report(consultation_id=report.consultation_id, author_id=doctor.id,
                        period_start=report.period_start, period_end=report.period_end,
                        comments=report.comments, version=report.version + 1, amends_id=report.id)
@@ -225,13 +227,13 @@ def content(report: Report) -> dict:
         "current": current,
         "severity_key": severity,
         "severity": severity_label(severity),
-        "recommended_action": band.proposed_action if band else None,
+        "recommended_action": _(band.proposed_action) if band else None,
         "plan_label": PLAN_LABELS.get(current.plan) if current is not None and current.plan else None,
         "plan_plain": PLAN_PLAIN.get(current.plan) if current is not None and current.plan else None,
-        "phq9_chart": build_chart("PHQ-9 total (0–27)",
+        "phq9_chart": build_chart(_("PHQ-9 total (0–27)"),
                                   [(s.created_at, s.phq9_total) for s in screenings], 27,
                                   [0, 5, 10, 15, 20, 27]),
-        "affect_chart": build_chart("Facial-affect indicator (0–100)",
+        "affect_chart": build_chart(_("Facial-affect indicator (0–100)"),
                                     [(s.created_at, s.affect_indicator) for s in screenings], 100,
                                     [0, 25, 50, 75, 100]),
         "outcome": caseload.episode_outcome(consultation, until=end),
@@ -276,12 +278,12 @@ def patient_history(patient: User) -> dict:
     # In plain words, per episode of care the patient was treated in (same definitions as the doctor's).
     progress = [{"doctor": c.doctor.display_name, "words": words} for c in consultations
                 if c.accepted_at is not None and any(d.confirmed for d in c.diagnoses)
-                and (words := outcomes.plain_words(caseload.episode_outcome(c)))]
+                and (words := outcomes.plain_words(caseload.episode_outcome(c), _))]
     scored = [s for s in screenings if s.phq9_total is not None]
     return {
         "events": events,
         "progress": progress,
-        "phq9_chart": build_chart("PHQ-9 total (0–27)", [(s.created_at, s.phq9_total) for s in scored],
+        "phq9_chart": build_chart(_("PHQ-9 total (0–27)"), [(s.created_at, s.phq9_total) for s in scored],
                                   27, [0, 5, 10, 15, 20, 27]),
         "severity_label": severity_label,
         "plan_labels": PLAN_LABELS,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.clinical.phq9 import Phq9Error, Phq9Result, score_phq9
@@ -48,13 +49,15 @@ def prepare_media(data: bytes) -> tuple[ScreeningKind, bytes, str]:
     """Check an upload by content: (kind, bytes to store, their MIME type), or ScreeningError."""
     config = current_app.config
     if not data:
-        raise ScreeningError("The file is empty. Please choose a photo or record a clip.")
+        raise ScreeningError(_("The file is empty. Please choose a photo or record a clip."))
     detected = media.sniff_media_kind(data)
     try:
         if detected == "image":
             if len(data) > config["MAX_PHOTO_BYTES"]:
                 raise ScreeningError(
-                    f"This photo is larger than {config['MAX_PHOTO_BYTES'] // (1024 * 1024)} MB.", 413
+                    _("This photo is larger than %(size)d MB.",
+                      size=config["MAX_PHOTO_BYTES"] // (1024 * 1024)),
+                    413
                 )
             image = media.decode_image(data)
             # Stored re-encoded: no EXIF, GPS or other metadata of the original survives.
@@ -62,15 +65,17 @@ def prepare_media(data: bytes) -> tuple[ScreeningKind, bytes, str]:
         if detected == "video":
             if len(data) > config["MAX_CLIP_BYTES"]:
                 raise ScreeningError(
-                    f"This clip is larger than {config['MAX_CLIP_BYTES'] // (1024 * 1024)} MB.", 413
+                    _("This clip is larger than %(size)d MB.",
+                      size=config["MAX_CLIP_BYTES"] // (1024 * 1024)),
+                    413
                 )
             media.probe_clip(data, float(config["MAX_CLIP_SECONDS"]), int(config["MAX_VIDEO_FRAME_PIXELS"]))
             return ScreeningKind.CLIP, data, media.video_type(data)
     except media.MediaError as error:
         raise ScreeningError(error.message, 422) from error
     raise ScreeningError(
-        "This file is neither a photo nor a video we can read. "
-        "Please upload a JPEG, PNG or WebP photo, or record a clip.",
+        _("This file is neither a photo nor a video we can read. "
+        "Please upload a JPEG, PNG or WebP photo, or record a clip."),
         415,
     )
 
@@ -88,7 +93,7 @@ def submit_screening(
     Without media (`None`) it is a questionnaire-only screening: finished at once, nothing to
     analyse, and otherwise the same (result page, history, sharing, follow-up)."""
     if patient.role is not Role.PATIENT:
-        raise ScreeningError("Only patients can take screenings.", 403)
+        raise ScreeningError(_("Only patients can take screenings."), 403)
     record = consent.active_screening_consent(patient)
     if record is None:
         raise ConsentRequired()
@@ -174,10 +179,10 @@ def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Re
 def retry(screening: Screening, actor: User) -> bool:
     """The patient's "retry analysis" on a failed screening whose media is still there."""
     if screening.status is not ScreeningStatus.FAILED:
-        raise ScreeningError("Only a failed analysis can be retried.", 409)
+        raise ScreeningError(_("Only a failed analysis can be retried."), 409)
     if not screening.media_path:
         raise ScreeningError(
-            "The recording of this screening is no longer stored; please take a new one.", 409
+            _("The recording of this screening is no longer stored; please take a new one."), 409
         )
     screening.status = ScreeningStatus.PENDING
     screening.failure_reason = None

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -85,14 +86,14 @@ def _linked_user(identity: Identity) -> User | None:
     if link is not None:
         return link.user
     if not identity.email or not identity.email_verified:
-        raise SsoError("Your hospital account has no verified e-mail address, so MoodLens cannot find "
-                       "or create your account. Ask your IT department.")
+        raise SsoError(_("Your hospital account has no verified e-mail address, so MoodLens cannot find "
+                       "or create your account. Ask your IT department."))
     user = find_user(identity.email)
     if user is not None:
         other = db.session.scalar(select(SsoLink.id).where(SsoLink.user_id == user.id,
                                                            SsoLink.issuer == identity.issuer))
         if other is not None:  # the address now belongs to another hospital identity
-            raise SsoError("This e-mail address is linked to a different hospital account.", 409)
+            raise SsoError(_("This e-mail address is linked to a different hospital account."), 409)
     return user
 
 
@@ -121,13 +122,13 @@ def sign_in(identity: Identity, mapping: RoleMapping) -> User:
         if user is not None:
             audit.record("sso.refused", actor_id=user.id, details={"reason": "no_role"})
             db.session.commit()
-        raise SsoError("Your hospital account has no MoodLens role (doctor or administrator), "
-                       "or more than one. Ask your IT department.")
+        raise SsoError(_("Your hospital account has no MoodLens role (doctor or administrator), "
+                       "or more than one. Ask your IT department."))
     if user is not None and user.role is Role.PATIENT:
-        raise SsoError("This e-mail address belongs to a patient account. Hospital sign-in is for "
-                       "clinicians; patients sign in with their password.", 409)
+        raise SsoError(_("This e-mail address belongs to a patient account. Hospital sign-in is for "
+                       "clinicians; patients sign in with their password."), 409)
     if user is not None and not user.active:
-        raise SsoError("This account is deactivated. Ask an administrator.")
+        raise SsoError(_("This account is deactivated. Ask an administrator."))
     if user is None:
         user = _create(identity, role)
     elif user.role is not role:

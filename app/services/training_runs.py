@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from rq import Queue
 from sqlalchemy import select
 
@@ -51,7 +52,7 @@ def receive_dataset(upload, chosen: str) -> Path:
             return receive_upload(upload.stream, upload.filename, root,
                                   current_app.config["TRAINING_UPLOAD_MAX_BYTES"])
         if chosen not in server_datasets(root):
-            raise UploadError("Upload a data set or choose one already on the server.")
+            raise UploadError(_("Upload a data set or choose one already on the server."))
     except UploadError as error:
         raise TrainingRequestError(str(error), error.status) from error
     return root / chosen
@@ -142,9 +143,9 @@ def check_imagenet_weights(path: Path) -> None:
     try:
         with h5py.File(path, "r") as weights:
             if "layer_names" not in weights.attrs and not len(weights.keys()):
-                raise TrainingRequestError("The weights file holds no layers.")
+                raise TrainingRequestError(_("The weights file holds no layers."))
     except OSError as exc:
-        raise TrainingRequestError("The weights file is not a Keras .h5 weights file.") from exc
+        raise TrainingRequestError(_("The weights file is not a Keras .h5 weights file.")) from exc
 
 
 def parse_options(form: dict) -> dict:
@@ -165,7 +166,7 @@ def parse_options(form: dict) -> dict:
 def start_run(options: dict, data_path: Path, actor_id: int | None,
               imagenet_weights: Path | None = None) -> TrainingRun:
     if imagenet_weights is not None and options["plugin"] != "resnet50v2":
-        raise TrainingRequestError("ImageNet weights apply to resnet50v2 only.")
+        raise TrainingRequestError(_("ImageNet weights apply to resnet50v2 only."))
     if imagenet_weights is not None:
         check_imagenet_weights(imagenet_weights)
         options = {**options, "imagenet_weights": str(imagenet_weights)}
@@ -184,7 +185,7 @@ def start_run(options: dict, data_path: Path, actor_id: int | None,
 
 def request_stop(run: TrainingRun, actor_id: int | None) -> None:
     if not run.active:
-        raise TrainingRequestError("This run has already ended.", 409)
+        raise TrainingRequestError(_("This run has already ended."), 409)
     run.stop_requested = True
     audit.record("training.stop", actor_id=actor_id, target=f"training_run:{run.id}")
     db.session.commit()

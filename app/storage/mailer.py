@@ -23,7 +23,7 @@ def mail_dir() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "mail"
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, language: str = "en") -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -31,14 +31,17 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="moodlens.local")
     message.set_content(body)
+    # After set_content, which replaces every Content-* header: the recipient's language, as the
+    # text is (app/services/language.py).
+    message["Content-Language"] = language
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> str:
+def send_mail(to: str, subject: str, body: str, language: str = "en") -> str:
     """Send one plain-text mail; returns where it went ("smtp" or the .eml path)."""
     transport = "smtp" if current_app.config.get("SMTP_HOST") else "file"
     try:
-        where = _send(build_message(to, subject, body))
+        where = _send(build_message(to, subject, body, language))
     except Exception:
         metrics.EMAILS_FAILED.labels(transport).inc()
         raise

@@ -11,12 +11,14 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, current_app, flash, jsonify, render_template, request
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.services.errors import ServiceError
 from app.web.htmx import is_htmx
 from app.web.negotiation import wants_json
@@ -24,39 +26,45 @@ from app.web.negotiation import wants_json
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "That request could not be understood",
-    401: "Please log in",
-    403: "You don't have access to this page",
-    404: "Page not found",
-    405: "That action is not allowed here",
-    413: "That upload is too large",
-    429: "Too many attempts",
-    500: "Something went wrong on our side",
+    400: N_("That request could not be understood"),
+    401: N_("Please log in"),
+    403: N_("You don't have access to this page"),
+    404: N_("Page not found"),
+    405: N_("That action is not allowed here"),
+    413: N_("That upload is too large"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong on our side"),
 }
 
 FRIENDLY = {
-    404: "The page you asked for does not exist, or you don't have access to it.",
-    413: "The file you sent is larger than MoodLens accepts. Photos may be up to 10 MB and "
-         "clips up to 50 MB.",
-    429: "Too many attempts in a short time. Please wait a minute and try again.",
-    500: "The error has been logged. Nothing you entered before this page was lost; "
-         "please try again in a moment.",
+    404: N_("The page you asked for does not exist, or you don't have access to it."),
+    413: N_("The file you sent is larger than MoodLens accepts. Photos may be up to 10 MB and "
+         "clips up to 50 MB."),
+    429: N_("Too many attempts in a short time. Please wait a minute and try again."),
+    500: N_("The error has been logged. Nothing you entered before this page was lost; "
+         "please try again in a moment."),
 }
 
 
 def _message(error: HTTPException) -> str:
     if isinstance(error, CSRFError):
-        return ("Your form expired or did not come from this site. "
-                "Please reload the page and try again.")
+        return gettext("Your form expired or did not come from this site. "
+                       "Please reload the page and try again.")
     if isinstance(error, RateLimitExceeded):
-        return FRIENDLY[429]
+        return gettext(FRIENDLY[429])
     described = error.description and error.description != type(error).description
-    return error.description if described else FRIENDLY.get(error.code, error.description)
+    if described:
+        return error.description  # written by the route, in the reader's language
+    return gettext(FRIENDLY[error.code]) if error.code in FRIENDLY else error.description
+
+
+def _title(code: int, fallback: str) -> str:
+    return gettext(TITLES[code]) if code in TITLES else fallback
 
 
 def render_error(error: HTTPException):
     code = error.code or 500
-    return _render(code, TITLES.get(code, error.name), _message(error))
+    return _render(code, _title(code, error.name), _message(error))
 
 
 def _render(code: int, title: str, message: str):
@@ -86,7 +94,7 @@ def _render_refusal(error: ServiceError):
     if page is not None and not is_htmx() and not wants_json():
         flash(error.message, "error")
         return page(), error.status
-    return _render(error.status, TITLES.get(error.status, HTTP_STATUS_CODES.get(error.status, "Error")),
+    return _render(error.status, _title(error.status, HTTP_STATUS_CODES.get(error.status, "Error")),
                    error.message)
 
 

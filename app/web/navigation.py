@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
+from app.i18n.marker import N_
 from app.models.user import Role
 
 
@@ -32,16 +34,16 @@ def _unread_notifications(user) -> int:
 
 
 ENTRIES: list[NavEntry] = [
-    NavEntry("Home", "home.patient", (Role.PATIENT,)),
-    NavEntry("Screenings", "screening.history", (Role.PATIENT,)),
-    NavEntry("Home", "home.doctor", (Role.DOCTOR,)),
-    NavEntry("Doctors", "consultations.doctor_directory", (Role.PATIENT,)),
-    NavEntry("Consultations", "consultations.index", (Role.PATIENT, Role.DOCTOR), badge=_unread_messages),
-    NavEntry("Notifications", "consultations.notifications_page", (Role.PATIENT, Role.DOCTOR),
+    NavEntry(N_("Home"), "home.patient", (Role.PATIENT,)),
+    NavEntry(N_("Screenings"), "screening.history", (Role.PATIENT,)),
+    NavEntry(N_("Home"), "home.doctor", (Role.DOCTOR,)),
+    NavEntry(N_("Doctors"), "consultations.doctor_directory", (Role.PATIENT,)),
+    NavEntry(N_("Consultations"), "consultations.index", (Role.PATIENT, Role.DOCTOR), badge=_unread_messages),
+    NavEntry(N_("Notifications"), "consultations.notifications_page", (Role.PATIENT, Role.DOCTOR),
              badge=_unread_notifications),
-    NavEntry("Privacy", "account.index", (Role.PATIENT,)),
-    NavEntry("Admin", "admin.index", (Role.ADMIN,)),
-    NavEntry("API tokens", "tokens.personal", (Role.DOCTOR,)),
+    NavEntry(N_("Privacy"), "account.index", (Role.PATIENT,)),
+    NavEntry(N_("Admin"), "admin.index", (Role.ADMIN,)),
+    NavEntry(N_("API tokens"), "tokens.personal", (Role.DOCTOR,)),
 ]
 
 
@@ -51,7 +53,7 @@ def nav_items() -> list[dict]:
         if current_user.role not in entry.roles:
             continue
         items.append({
-            "label": entry.label,
+            "label": gettext(entry.label),
             "url": url_for(entry.endpoint),
             "active": request.endpoint == entry.endpoint,
             "badge": entry.badge(current_user) if entry.badge else 0,

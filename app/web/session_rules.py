@@ -14,6 +14,7 @@ import time
 
 import redis
 from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -23,7 +24,8 @@ from app.web.htmx import is_htmx
 log = logging.getLogger(__name__)
 
 # Reachable while the second factor is still outstanding.
-OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.mfa_verify", "auth.mfa_setup"}
+OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.mfa_verify", "auth.mfa_setup",
+                  "preferences.language", "preferences.language_link"}
 # What an account with an unconfirmed e-mail address may not do yet.
 NEEDS_CONFIRMED_EMAIL = {"screening.new", "screening.consent_page", "consultations.new_consultation"}
 
@@ -47,7 +49,7 @@ def second_factor_gate(user, record: dict[str, str]):
 
 def email_gate(user):
     if user.email_verified_at is None and request.endpoint in NEEDS_CONFIRMED_EMAIL:
-        flash("Please confirm your e-mail address first: follow the link we sent you.", "info")
+        flash(_("Please confirm your e-mail address first: follow the link we sent you."), "info")
         return _redirect("auth.confirm_email_pending")
     return None
 
@@ -68,8 +70,8 @@ def _store_unreachable():
     if sessions.needs_second_factor(current_user):
         logout_user()
         session.clear()
-        raise ServiceUnavailable("Signing in is unavailable for a moment (the session store does not "
-                                 "answer). Please try again shortly.")
+        raise ServiceUnavailable(_("Signing in is unavailable for a moment (the session store does not "
+                                 "answer). Please try again shortly."))
     return email_gate(current_user)
 
 
@@ -84,13 +86,13 @@ def register(app: Flask) -> None:
         except redis.RedisError:
             return _store_unreachable()
         if record is None or record.get("user") != str(current_user.id):
-            return _end("Your session has ended. Please log in again.")
+            return _end(_("Your session has ended. Please log in again."))
         now = time.time()
         too_idle = now - float(record["seen_at"]) > sessions.idle_seconds(current_user)
         too_old = now - float(record["login_at"]) > app.config["SESSION_ABSOLUTE_HOURS"] * 3600
         if too_idle or too_old:
             sessions.end_current()
-            return _end("You were signed out after a period of inactivity. Please log in again."
-                        if too_idle else "Your session has expired. Please log in again.")
+            return _end(_("You were signed out after a period of inactivity. Please log in again.")
+                        if too_idle else _("Your session has expired. Please log in again."))
         sessions.touch(current_user, now)
         return second_factor_gate(current_user, record) or email_gate(current_user)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, send_file, session, url_for
-from flask_login import current_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import get_locale, get_timezone, refresh
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
 
 from app.blueprints.account import bp
-from app.blueprints.account.forms import DeleteAccountForm
+from app.blueprints.account.forms import DeleteAccountForm, PreferencesForm
 from app.extensions import limiter
 from app.models.care import Report
 from app.models.user import Role
 from app.security.policy import role_required
-from app.services import privacy, reports, research_consent
+from app.services import preferences, privacy, reports, research_consent
+from app.web.forms import errors_in
 
 DELETED_KEY = "account_deleted"
 
@@ -25,8 +28,16 @@ def _anonymous() -> bool:
     return not current_user.is_authenticated
 
 
-def _page(form: DeleteAccountForm, status: int = 200):
+def _preferences_form() -> PreferencesForm:
+    user = current_user._get_current_object()
+    # formdata=None: the page re-shown after another form's POST shows the stored choices.
+    return PreferencesForm(formdata=None, language=user.locale or str(get_locale()),
+                           timezone=user.timezone or str(get_timezone()))
+
+
+def _page(form: DeleteAccountForm, status: int = 200, preferences_form: PreferencesForm | None = None):
     return render_template("account/index.html", form=form, stored=privacy.inventory(current_user),
+                           preferences_form=preferences_form or _preferences_form(),
                            retention=current_app.config["MEDIA_RETENTION"],
                            research_consent=research_consent.has_research_consent(current_user)), status
 
@@ -49,7 +60,8 @@ def _report_pdf(report: Report) -> bytes:
 @role_required(Role.PATIENT)
 def research_consent_grant():
     research_consent.grant(current_user._get_current_object())
-    flash("Thank you. Your screenings now count towards this clinic's research, without your name.", "info")
+    flash(_("Thank you. Your screenings now count towards this clinic's research, without your name."),
+          "info")
     return redirect(url_for("account.index", _anchor="research"))
 
 
@@ -57,8 +69,8 @@ def research_consent_grant():
 @role_required(Role.PATIENT)
 def research_consent_withdraw():
     if research_consent.withdraw(current_user._get_current_object()):
-        flash("Your research consent is withdrawn. Your screenings leave the clinic's research at its next "
-              "update; your own care is not affected.", "info")
+        flash(_("Your research consent is withdrawn. Your screenings leave the clinic's research at its next "
+              "update; your own care is not affected."), "info")
     return redirect(url_for("account.index", _anchor="research"))
 
 
@@ -91,6 +103,25 @@ def delete():
     session.clear()
     session[DELETED_KEY] = summary.as_dict()  # counts only, for the confirmation page
     return redirect(url_for("account.deleted"))
+
+
+@bp.post("/account/preferences")
+@login_required
+def preferences_update():
+    """Language and time zone. Every role may post here; the form sits on the patient's account
+    page (others switch language in the footer, and their time zone comes from the browser)."""
+    form = PreferencesForm()
+    user = current_user._get_current_object()
+    if not form.validate_on_submit():
+        if user.role is Role.PATIENT:
+            return _page(DeleteAccountForm(), 400, preferences_form=form)
+        abort(400, description=errors_in(form))
+    preferences.set_language(user, form.language.data)
+    preferences.set_timezone(user, form.timezone.data)
+    refresh()  # the confirmation already speaks the chosen language
+    flash(_("Your language and time zone are saved."), "success")
+    return redirect(url_for("account.index", _anchor="preferences") if user.role is Role.PATIENT
+                    else url_for("home.index"))
 
 
 @bp.get("/account/deleted")

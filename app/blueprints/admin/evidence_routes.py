@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.admin import bp
@@ -17,7 +18,7 @@ from app.services import evidence
 def adopt_threshold():
     snapshot_id = parse_id(request.form.get("snapshot"))
     if snapshot_id is None:
-        abort(400, description="Choose a study group whose recommended threshold to adopt.")
+        abort(400, description=_("Choose a study group whose recommended threshold to adopt."))
     threshold = evidence.adopt_recommended_threshold(snapshot_id, current_user.id)
     flash(f"Threshold version {threshold.version} adopted: an indicator of {threshold.value:g} or more now "
           "suggests seeing a doctor. Earlier results keep the threshold they were shown with.", "info")

@@ -7,6 +7,7 @@ shows a screening or any clinical value.
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.admin import bp, charts
@@ -60,7 +61,7 @@ def train_model():
 def _run_or_404(run_id: str) -> TrainingRun:
     run = db.session.get(TrainingRun, parse_id(run_id) or 0)
     if run is None:
-        abort(404, description="There is no such training run.")
+        abort(404, description=_("There is no such training run."))
     return run
 
 
@@ -93,7 +94,7 @@ def stop_training_run(run_id: str):
 def _version_or_404(plugin: str, version: str):
     found = training_runs.get_version(plugin, version)
     if found is None:
-        abort(404, description="There is no such model version.")
+        abort(404, description=_("There is no such model version."))
     return found
 
 
@@ -118,7 +119,7 @@ def model_figure(plugin: str, version: str, figure: str):
     found = _version_or_404(plugin, version)
     path = found.folder / f"{figure}.png"
     if figure not in FIGURES or not path.is_file():
-        abort(404, description="This version has no such figure.")
+        abort(404, description=_("This version has no such figure."))
     return send_file(path, mimetype="image/png", max_age=0)
 
 

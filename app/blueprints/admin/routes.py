@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -41,7 +42,7 @@ def _page_number() -> int:
         return 1
     page = parse_id(raw)
     if page is None and raw.lstrip("0"):
-        abort(404, description="There is no such page.")
+        abort(404, description=_("There is no such page."))
     return page or 1
 
 
@@ -112,7 +113,7 @@ def set_default_plugin(name: str):
 def plugin_confusion_matrix(name: str):
     path = plugin_settings.confusion_matrix_file(name)
     if path is None:
-        abort(404, description="This plugin has no confusion-matrix image.")
+        abort(404, description=_("This plugin has no confusion-matrix image."))
     return send_file(path, mimetype="image/png", max_age=0)
 
 
@@ -142,7 +143,8 @@ def _back_to_doctors():
 @refusals_shown_on(_doctors_page)
 def verify_doctor(user_id: int):
     profile = admin_doctors.verify(user_id, current_user)
-    flash(f"Dr {profile.full_name} is verified and now appears in the doctor directory.", "success")
+    flash(_("Dr %(name)s is verified and now appears in the doctor directory.", name=profile.full_name),
+          "success")
     return _back_to_doctors()
 
 

@@ -1,6 +1,8 @@
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
@@ -9,15 +11,16 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 def _strong_enough(form, field) -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(field.data or "") < minimum:
-        raise ValidationError(f"Use at least {minimum} characters. A few unrelated words work well.")
+        raise ValidationError(_("Use at least %(minimum)d characters. A few unrelated words work well.",
+                                minimum=minimum))
 
 
-NOT_AN_EMAIL = "Enter a valid e-mail address. It looks like name@example.org."
+NOT_AN_EMAIL = _l("Enter a valid e-mail address. It looks like name@example.org.")
 
 
 def password_rule() -> str:
-    return (f"At least {current_app.config['PASSWORD_MIN_LENGTH']} characters. "
-            "A few unrelated words work well.")
+    return _("At least %(minimum)d characters. A few unrelated words work well.",
+             minimum=current_app.config["PASSWORD_MIN_LENGTH"])
 
 
 def _looks_like_an_email(form, field) -> None:
@@ -30,25 +33,25 @@ def _looks_like_an_email(form, field) -> None:
 
 def _in_the_past(form, field) -> None:
     if field.data and not date(1900, 1, 1) <= field.data <= date.today():
-        raise ValidationError("Enter a real date of birth.")
+        raise ValidationError(_("Enter a real date of birth."))
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), _looks_like_an_email, Length(max=254)],
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), _looks_like_an_email, Length(max=254)],
                        render_kw={"autocomplete": "username"})
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
 
 
 class _AccountForm(FlaskForm):
-    email = EmailField("E-mail", validators=[
+    email = EmailField(_l("E-mail"), validators=[
         DataRequired(), Email(message=NOT_AN_EMAIL), Length(max=254)], render_kw={"autocomplete": "email"})
-    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)],
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)],
                             render_kw={"autocomplete": "name"})
-    password = PasswordField("Password", validators=[DataRequired(), _strong_enough, Length(max=1024)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), _strong_enough, Length(max=1024)],
                              render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Repeat password", validators=[
-        DataRequired(), EqualTo("password", message="The two passwords do not match.")],
+    confirm = PasswordField(_l("Repeat password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
         render_kw={"autocomplete": "new-password"})
 
     def __init__(self, *args, **kwargs):
@@ -57,40 +60,41 @@ class _AccountForm(FlaskForm):
 
 
 class PatientRegistrationForm(_AccountForm):
-    date_of_birth = DateField("Date of birth", validators=[Optional(), _in_the_past],
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional(), _in_the_past],
                               render_kw={"autocomplete": "bday"})
 
 
 class DoctorRegistrationForm(_AccountForm):
-    licence_number = StringField("Medical licence number", validators=[DataRequired(), Length(max=64)])
-    specialty = StringField("Specialty", validators=[DataRequired(), Length(max=80)])
-    languages = StringField("Languages you consult in (comma-separated, e.g. en, fr)",
+    licence_number = StringField(_l("Medical licence number"), validators=[DataRequired(), Length(max=64)])
+    specialty = StringField(_l("Specialty"), validators=[DataRequired(), Length(max=80)])
+    languages = StringField(_l("Languages you consult in (comma-separated, e.g. en, fr)"),
                             validators=[DataRequired(), Length(max=200)])
 
 
 class MfaCodeForm(FlaskForm):
-    code = StringField("6-digit code from your authenticator app (or a recovery code)",
+    code = StringField(_l("6-digit code from your authenticator app (or a recovery code)"),
                        validators=[DataRequired(), Length(max=32)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
 class MfaSetupForm(MfaCodeForm):
     # Asked only when a factor is already on: replacing it needs more than a live session.
-    current = PasswordField("Your password, or a code from the app you use now",
+    current = PasswordField(_l("Your password, or a code from the app you use now"),
                             validators=[Optional(), Length(max=1024)],
                             render_kw={"autocomplete": "current-password"})
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail", validators=[
+    email = EmailField(_l("E-mail"), validators=[
         DataRequired(), Email(message=NOT_AN_EMAIL), Length(max=254)], render_kw={"autocomplete": "email"})
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), _strong_enough, Length(max=1024)],
+    password = PasswordField(_l("New password"),
+                             validators=[DataRequired(), _strong_enough, Length(max=1024)],
                              render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Repeat new password", validators=[
-        DataRequired(), EqualTo("password", message="The two passwords do not match.")],
+    confirm = PasswordField(_l("Repeat new password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
         render_kw={"autocomplete": "new-password"})
 
     def __init__(self, *args, **kwargs):
@@ -99,7 +103,7 @@ class NewPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)],
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)],
                             render_kw={"autocomplete": "current-password"})
 
 

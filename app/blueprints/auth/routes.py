@@ -1,6 +1,8 @@
 """Registration, login and logout, the second factor, password reset and address confirmation."""
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -56,17 +58,17 @@ def login():
         outcome = accounts.log_in(form.email.data, form.password.data,
                                   request.cookies.get(login_throttle.DEVICE_COOKIE))
         if outcome.locked:
-            flash("Too many wrong passwords for this account from new devices. Try again in "
-                  f"{current_app.config['LOGIN_LOCK_MINUTES']} minutes, log in from a device you "
-                  "used before, or choose a new password.", "error")
+            flash(_("Too many wrong passwords for this account from new devices. Try again in "
+                    "%(minutes)d minutes, log in from a device you used before, or choose a new password.",
+                    minutes=current_app.config["LOGIN_LOCK_MINUTES"]), "error")
             return render_template("auth/login.html", form=form), 429
         if outcome.user is None:
-            flash("That e-mail and password do not match an active account.", "error")
+            flash(_("That e-mail and password do not match an active account."), "error")
             return render_template("auth/login.html", form=form), 401
         start_session(outcome.user)
         session["after_login"] = safe_next(request.args.get("next"))
         if outcome.user.email_verified_at is None:
-            flash("Please confirm your e-mail address: follow the link we sent you.", "info")
+            flash(_("Please confirm your e-mail address: follow the link we sent you."), "info")
         response = _after_login() if sessions.second_factor_done() else redirect(url_for("auth.mfa_verify"))
         response.set_cookie(login_throttle.DEVICE_COOKIE, outcome.device_cookie,
                             max_age=current_app.config["DEVICE_COOKIE_DAYS"] * 86400, httponly=True,
@@ -84,7 +86,7 @@ def logout():
     sessions.end_current()
     logout_user()
     session.clear()
-    flash("You have been logged out.", "info")
+    flash(_("You have been logged out."), "info")
     return redirect(after_sso or url_for("auth.login"))
 
 
@@ -94,7 +96,7 @@ def register():
     form = PatientRegistrationForm()
     if form.validate_on_submit():
         accounts.sign_up_patient(form.email.data, form.password.data, form.full_name.data,
-                                 form.date_of_birth.data)
+                                 form.date_of_birth.data, locale=str(get_locale()))
         return redirect(url_for("auth.register_sent"))
     return render_template("auth/register.html", form=form), 400 if form.is_submitted() else 200
 
@@ -105,7 +107,8 @@ def register_doctor():
     form = DoctorRegistrationForm()
     if form.validate_on_submit():
         accounts.sign_up_doctor(form.email.data, form.password.data, form.full_name.data,
-                                form.licence_number.data, form.specialty.data, form.languages.data)
+                                form.licence_number.data, form.specialty.data, form.languages.data,
+                                locale=str(get_locale()))
         return redirect(url_for("auth.register_sent"))
     return render_template("auth/register_doctor.html", form=form), 400 if form.is_submitted() else 200
 
@@ -130,7 +133,7 @@ def confirm_email_pending():
 def resend_confirmation():
     if ButtonForm().validate_on_submit():
         accounts.resend_confirmation(current_user._get_current_object())
-        flash("We sent a new confirmation link. It may take a minute to arrive.", "success")
+        flash(_("We sent a new confirmation link. It may take a minute to arrive."), "success")
     return redirect(url_for("auth.confirm_email_pending"))
 
 
@@ -142,12 +145,12 @@ def confirm_email(token: str):
         user = accounts.read_confirmation(token)
         if form.validate_on_submit():
             accounts.confirm_email(token)
-            flash("Thank you: your e-mail address is confirmed.", "success")
+            flash(_("Thank you: your e-mail address is confirmed."), "success")
             return redirect(url_for("home.index") if current_user.is_authenticated else url_for("auth.login"))
     except accounts.AccountError as error:
         return render_template("auth/link_problem.html", message=str(error), resend=True), 400
     if user.email_verified_at is not None:
-        flash("Your e-mail address is already confirmed.", "info")
+        flash(_("Your e-mail address is already confirmed."), "info")
         return redirect(url_for("home.index") if current_user.is_authenticated else url_for("auth.login"))
     return render_template("auth/confirm_email.html", form=form), 400 if form.is_submitted() else 200
 
@@ -158,8 +161,9 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
-        flash("If an account uses that address, we have sent it a link to choose a new password. "
-              f"The link works once, for {current_app.config['PASSWORD_RESET_MINUTES']} minutes.", "info")
+        flash(_("If an account uses that address, we have sent it a link to choose a new password. "
+                "The link works once, for %(minutes)d minutes.",
+                minutes=current_app.config["PASSWORD_RESET_MINUTES"]), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form), 400 if form.is_submitted() else 200
 
@@ -174,7 +178,7 @@ def reset_password(token: str):
             sessions.end_current()
             logout_user()
             session.clear()
-            flash("Your new password is set and you were logged out everywhere. Log in with it now.",
+            flash(_("Your new password is set and you were logged out everywhere. Log in with it now."),
                   "success")
             return redirect(url_for("auth.login"))
     except accounts.AccountError as error:
@@ -195,7 +199,7 @@ def change_password():
             return render_template("auth/change_password.html", form=form), 400
         # Every session ended, this one too; this browser gets a fresh one (same second-factor state).
         start_session(user, second_factor_done=True)
-        flash("Your password is changed. You were logged out on every other device.", "success")
+        flash(_("Your password is changed. You were logged out on every other device."), "success")
         return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form), 400 if form.is_submitted() else 200
 
@@ -266,5 +270,5 @@ def logout_everywhere():
     mfa_service.end_all_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("You have been logged out on every device.", "info")
+    flash(_("You have been logged out on every device."), "info")
     return redirect(url_for("auth.login"))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,30 +13,35 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=[SelectChoice(value, label) for value, label in status_choices()],
+    status = SelectField(_l("Status"),
+                         choices=[SelectChoice(value, _l(label)) for value, label in status_choices()],
                          default="")
-    overdue = BooleanField("Follow-up overdue")
-    flagged = BooleanField("Item 9 flagged")
-    past = BooleanField("Past patients")
-    q = StringField("Search by name", validators=[Optional(), Length(max=SEARCH_MAX,
-                    message=f"Search for at most {SEARCH_MAX} characters.")])
-    sort = SelectField("Sort by", choices=[SelectChoice(value, label) for value, label in SORTS.items()],
+    overdue = BooleanField(_l("Follow-up overdue"))
+    flagged = BooleanField(_l("Item 9 flagged"))
+    past = BooleanField(_l("Past patients"))
+    q = StringField(_l("Search by name"), validators=[Optional(), Length(max=SEARCH_MAX,
+                    message=_l("Search for at most %(count)d characters.", count=SEARCH_MAX))])
+    sort = SelectField(_l("Sort by"),
+                       choices=[SelectChoice(value, _l(label)) for value, label in SORTS.items()],
                        default="attention")
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, message="Pages start at 1.")])
+    page = IntegerField(_l("Page"),
+                        validators=[Optional(), NumberRange(min=1, message=_l("Pages start at 1."))])
 
 
 class FollowupForm(FlaskForm):
-    days = IntegerField("Next follow-up screening in (days)",
-                        validators=[InputRequired(message="Give a number of days.")])
+    days = IntegerField(_l("Next follow-up screening in (days)"),
+                        validators=[InputRequired(message=_l("Give a number of days."))])
 
     def set_limits(self, low: int, high: int) -> None:
         self.days.validators = [*self.days.validators, NumberRange(
-            low, high, message=f"The follow-up interval must be between {low} and {high} days.")]
+            low, high, message=_l("The follow-up interval must be between %(low)d and %(high)d days.",
+                                  low=low, high=high))]
 
 
 class DismissPromptForm(FlaskForm):
     kind = HiddenField(validators=[DataRequired()])
     screening_id = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField("Reason for dismissing", validators=[
-        DataRequired(message="Give a reason for dismissing this prompt."),
-        Length(max=REASON_MAX, message=f"The reason may be at most {REASON_MAX} characters.")])
+    reason = TextAreaField(_l("Reason for dismissing"), validators=[
+        DataRequired(message=_l("Give a reason for dismissing this prompt.")),
+        Length(max=REASON_MAX,
+               message=_l("The reason may be at most %(count)d characters.", count=REASON_MAX))])

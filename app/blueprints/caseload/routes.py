@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -22,7 +23,7 @@ from app.web.htmx import is_htmx, render_page_or_fragment
 
 def _verified_doctor() -> None:
     if not can_see_patients(current_user):
-        abort(403, description="Only verified doctors have a caseload.")
+        abort(403, description=_("Only verified doctors have a caseload."))
 
 
 def _filters(args: MultiDict) -> caseload.Filters:
@@ -83,7 +84,7 @@ def export():
 def request_screening(consultation_id: int):
     consultation = _treated(consultation_id)
     chat.request_screening(current_user, consultation)
-    flash(f"{consultation.patient.display_name} was asked to take a new screening.", "success")
+    flash(_("%(name)s was asked to take a new screening.", name=consultation.patient.display_name), "success")
     return _back_to_caseload()
 
 
@@ -105,8 +106,8 @@ def followup(consultation_id: int):
     if not form.validate_on_submit():
         return render_template("caseload/followup.html", **context), 400
     diagnoses.reschedule_followup(current_user, consultation, form.days.data)
-    flash(f"Next follow-up screening for {consultation.patient.display_name} set in {form.days.data} days.",
-          "success")
+    flash(_("Next follow-up screening for %(name)s set in %(days)d days.",
+            name=consultation.patient.display_name, days=form.days.data), "success")
     return _back_to_caseload()
 
 
@@ -136,5 +137,5 @@ def dismiss_prompt(consultation_id: int):
                             form.reason.data)
     if is_htmx():
         return _prompts_fragment(consultation)
-    flash("Prompt dismissed; your reason is kept with the record.", "info")
+    flash(_("Prompt dismissed; your reason is kept with the record."), "info")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))

@@ -4,6 +4,7 @@ request for a new screening."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.consultations import bp
@@ -41,7 +42,7 @@ def mark_messages_read(consultation_id: int):
     consultation = care_access.chat_of(current_user, consultation_id)
     up_to = parse_id(request.form.get("up_to"))
     if up_to is None:
-        abort(400, description="Say up to which message the chat was read.")
+        abort(400, description=_("Say up to which message the chat was read."))
     chat.mark_read(current_user, consultation, up_to_id=up_to)
     if is_htmx():
         return "", 204
@@ -67,5 +68,5 @@ def post_message(consultation_id: int):
 def request_screening(consultation_id: int):
     consultation = care_access.treated_by(current_user, consultation_id)
     chat.request_screening(current_user, consultation)
-    flash("The patient was asked to take a new screening.", "success")
+    flash(_("The patient was asked to take a new screening."), "success")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))

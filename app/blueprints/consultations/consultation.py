@@ -4,11 +4,11 @@ screening as the treating doctor sees it."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.consultations import bp
 from app.blueprints.consultations.forms import DeclineForm, MessageForm, ReportForm
-from app.clinical.phq9 import ANSWER_OPTIONS, PHQ9_ITEMS
 from app.models._ids import parse_id
 from app.models.user import Role
 from app.security.policy import chat_visible_to, doctor_keeps_record, doctor_treats, role_required
@@ -23,6 +23,7 @@ from app.services import (
     reports,
     severity,
 )
+from app.web import clinical_text
 
 
 @bp.get("/consultations")
@@ -64,7 +65,7 @@ def detail(consultation_id: int):
 def close(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.close(current_user, consultation)
-    flash("Consultation closed. Its record stays available.", "info")
+    flash(_("Consultation closed. Its record stays available."), "info")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))
 
 
@@ -74,9 +75,9 @@ def share(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     screening_id = parse_id(request.form.get("screening_id"))
     if screening_id is None:
-        abort(400, description="Choose a screening to share.")
+        abort(400, description=_("Choose a screening to share."))
     consultations.share_screening(current_user, consultation, screening_id)
-    flash("Screening shared with your doctor.", "success")
+    flash(_("Screening shared with your doctor."), "success")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))
 
 
@@ -85,7 +86,7 @@ def share(consultation_id: int):
 def revoke(consultation_id: int, share_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.revoke_share(current_user, consultation, share_id)
-    flash("Sharing stopped: the doctor can no longer see that screening.", "info")
+    flash(_("Sharing stopped: the doctor can no longer see that screening."), "info")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))
 
 
@@ -96,8 +97,9 @@ def shared_screening(consultation_id: int, screening_id: int):
     screening = care_access.shared_screening(current_user, consultation, screening_id)
     consultations.record_view(current_user, consultation, f"screening:{screening.id}")
     return render_template("consultations/screening.html", consultation=consultation, screening=screening,
-                           items=list(zip(PHQ9_ITEMS, screening.phq9_answers or [], strict=False)),
-                           answer_options=ANSWER_OPTIONS, severity_label=diagnoses.severity_label,
+                           items=list(zip(clinical_text.items(), screening.phq9_answers or [], strict=False)),
+                           answer_options=clinical_text.answer_options(),
+                           severity_label=diagnoses.severity_label,
                            evidence_here=evidence.worth_here(screening),
                            severity_estimate=severity.estimate_for(screening))
 
@@ -108,6 +110,6 @@ def acknowledge_crisis(consultation_id: int, screening_id: int):
     consultation = care_access.treated_by(current_user, consultation_id)
     screening = care_access.shared_screening(current_user, consultation, screening_id)
     crisis.acknowledge(current_user, screening)
-    flash("Noted: the patient's home no longer says that no doctor has read this screening.", "success")
+    flash(_("Noted: the patient's home no longer says that no doctor has read this screening."), "success")
     return redirect(url_for("consultations.shared_screening", consultation_id=consultation.id,
                             screening_id=screening.id), 303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -44,7 +45,7 @@ def diagnosis(consultation_id: int):
             form.plan_details.data = current.plan_details
         return render_template("consultations/diagnosis.html", form=form, **context)
     if consultation.status is not ConsultationStatus.ACCEPTED:
-        abort(409, description="A diagnosis can be recorded only in an accepted, open consultation.")
+        abort(409, description=_("A diagnosis can be recorded only in an accepted, open consultation."))
     if form.validate_on_submit():
         data = diagnoses.DiagnosisInput(
             outcome=form.outcome.data, severity=form.severity.data or None,
@@ -54,7 +55,7 @@ def diagnosis(consultation_id: int):
         errors = diagnoses.validate(data, band)
         if not errors:
             diagnoses.record(current_user, consultation, data)
-            flash("Diagnosis recorded. The patient sees the outcome and plan.", "success")
+            flash(_("Diagnosis recorded. The patient sees the outcome and plan."), "success")
             return redirect(url_for("consultations.detail", consultation_id=consultation.id))
         for name, message in errors.items():
             getattr(form, name).errors = [*getattr(form, name).errors, message]

@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.blueprints.consultations import bp
 from app.blueprints.consultations.forms import DeclineForm, RequestForm
+from app.i18n.marker import N_
 from app.models._ids import parse_id
+from app.models.screening import ScreeningKind
 from app.models.user import Role
 from app.security.policy import role_required
 from app.services import care_access, consultations, directory
 from app.services.consultations import CareError
 from app.web.forms import errors_in
+from app.web.i18n import localtime
 
 FIRST_AVAILABLE = "any"
+KIND_LABELS = {ScreeningKind.PHOTO: N_("photo"), ScreeningKind.CLIP: N_("clip"),
+               ScreeningKind.QUESTIONNAIRE: N_("questionnaire only")}
 
 
 def _request_form() -> RequestForm:
     form = RequestForm()
-    form.doctor.choices = [SelectChoice(FIRST_AVAILABLE, "First available doctor")] + [
-        SelectChoice(str(d.user_id), f"Dr {d.full_name} — {d.specialty}") for d in directory.list_doctors()
-        if d.accepting_patients]
+    form.doctor.choices = [SelectChoice(FIRST_AVAILABLE, _("First available doctor"))] + [
+        SelectChoice(str(d.user_id),
+                     _("Dr %(name)s — %(specialty)s", name=d.full_name, specialty=d.specialty))
+        for d in directory.list_doctors() if d.accepting_patients]
+    # Each screening by when it was taken, in the patient's own time zone and language.
     form.screenings.choices = [
-        SelectChoice(s.id, f"{s.created_at:%Y-%m-%d %H:%M} — {s.kind.value}, PHQ-9 {s.phq9_total}")
+        SelectChoice(s.id, _("%(when)s — %(kind)s, PHQ-9 %(total)s", when=localtime(s.created_at),
+                             kind=_(KIND_LABELS[s.kind]), total=s.phq9_total))
         for s in consultations.shareable_screenings(current_user.id)]
     return form
 
@@ -54,7 +63,7 @@ def new_consultation():
         # A request already open with that doctor: the form again, with what the patient typed.
         flash(error.message, "error")
         return render_template("consultations/new.html", form=form), 409
-    flash("Your request was sent. You will be notified when the doctor answers.", "success")
+    flash(_("Your request was sent. You will be notified when the doctor answers."), "success")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))
 
 
@@ -63,7 +72,7 @@ def new_consultation():
 def accept(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.accept(current_user, consultation)
-    flash("Consultation accepted. You can now see the shared screenings and chat with the patient.",
+    flash(_("Consultation accepted. You can now see the shared screenings and chat with the patient."),
           "success")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id))
 
@@ -76,5 +85,5 @@ def decline(consultation_id: int):
     if not form.validate_on_submit():
         abort(400, description=errors_in(form))
     consultations.decline(current_user, consultation, form.reason.data)
-    flash("Request declined; the patient sees your reason.", "info")
+    flash(_("Request declined; the patient sees your reason."), "info")
     return redirect(url_for("home.doctor"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.consultations.forms import ReportForm
@@ -30,7 +31,7 @@ def create(consultation_id: int):
         abort(400, description=errors_in(form))
     report = reports.create(current_user, consultation, form.period_start.data, form.period_end.data,
                             form.comments.data or "")
-    flash("Draft report created. Review it, then finalise it for the patient.", "success")
+    flash(_("Draft report created. Review it, then finalise it for the patient."), "success")
     return redirect(url_for("reports.show", report_id=report.id))
 
 
@@ -54,7 +55,7 @@ def update(report_id: int):
     if not form.validate_on_submit():
         abort(400, description=errors_in(form))
     reports.update_comments(current_user, report, form.comments.data or "")
-    flash("Comments saved.", "success")
+    flash(_("Comments saved."), "success")
     return redirect(url_for("reports.show", report_id=report.id))
 
 
@@ -70,7 +71,7 @@ def render_final(report: Report) -> tuple[str, bytes]:
 def finalise(report_id: int):
     report = load_report(report_id)
     reports.finalise(current_user, report, render=render_final)
-    flash("Report finalised; the patient can now read it.", "success")
+    flash(_("Report finalised; the patient can now read it."), "success")
     return redirect(url_for("reports.show", report_id=report.id))
 
 
@@ -79,8 +80,8 @@ def finalise(report_id: int):
 def amend(report_id: int):
     report = load_report(report_id)
     amendment = reports.amend(current_user, report)
-    flash(f"Version {amendment.version} drafted; the final version {report.version} stays as it was.",
-          "success")
+    flash(_("Version %(new)d drafted; the final version %(final)d stays as it was.",
+            new=amendment.version, final=report.version), "success")
     return redirect(url_for("reports.show", report_id=amendment.id))
 
 

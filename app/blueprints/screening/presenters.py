@@ -8,23 +8,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
+from flask_babel import gettext
 
-from app.clinical.phq9 import PHQ9_ITEMS, Phq9Result, score_phq9
+from app.clinical.phq9 import Phq9Result, score_phq9
 from app.clinical.triage import DOCTOR_SUGGESTED_TOTAL, is_crisis
+from app.i18n.marker import N_
 from app.models.screening import Screening
 from app.services import evidence
 from app.services.screenings import frame_indicators
+from app.web import clinical_text
 
 CHART_WIDTH = 300
 TIMELINE_WIDTH, TIMELINE_HEIGHT = 600, 120
 EMOTION_NAMES = {
-    "angry": "Anger",
-    "disgust": "Disgust",
-    "fear": "Fear",
-    "happy": "Happiness",
-    "sad": "Sadness",
-    "surprise": "Surprise",
-    "neutral": "Neutral",
+    "angry": N_("Anger"),
+    "disgust": N_("Disgust"),
+    "fear": N_("Fear"),
+    "happy": N_("Happiness"),
+    "sad": N_("Sadness"),
+    "surprise": N_("Surprise"),
+    "neutral": N_("Neutral"),
 }
 
 
@@ -45,13 +48,14 @@ def phq9_of(screening: Screening) -> Phq9Result:
 
 
 def phq9_items(screening: Screening) -> list[tuple[str, int]]:
-    return list(zip(PHQ9_ITEMS, screening.phq9_answers, strict=True))
+    return list(zip(clinical_text.items(), screening.phq9_answers, strict=True))
 
 
 def distribution_bars(distribution: dict[str, float]) -> list[Bar]:
     ordered = sorted(distribution.items(), key=lambda item: -item[1])
     return [
-        Bar(EMOTION_NAMES.get(name, name.title()), value, round(value * CHART_WIDTH, 1), 22 * row)
+        Bar(gettext(EMOTION_NAMES[name]) if name in EMOTION_NAMES else name.title(), value,
+            round(value * CHART_WIDTH, 1), 22 * row)
         for row, (name, value) in enumerate(ordered)
     ]
 
@@ -91,12 +95,12 @@ def cta_reasons(screening: Screening) -> list[str]:
     """Why the result suggests talking to a doctor (empty: no call to action)."""
     reasons = []
     if is_crisis(screening.phq9_item9):
-        reasons.append("you told us about thoughts of death or self-harm")
+        reasons.append(gettext("you told us about thoughts of death or self-harm"))
     if screening.phq9_total >= DOCTOR_SUGGESTED_TOTAL:
-        reasons.append("your PHQ-9 score is 10 or more")
+        reasons.append(gettext("your PHQ-9 score is 10 or more"))
     threshold = evidence.threshold_at(screening.finished_at)
     if screening.affect_indicator is not None and screening.affect_indicator >= threshold:
-        reasons.append("the facial-affect indicator is high")
+        reasons.append(gettext("the facial-affect indicator is high"))
     return reasons
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.screening import bp, presenters
 from app.blueprints.screening.forms import UNANSWERED, ScreeningForm
-from app.clinical.phq9 import BANDS_BY_KEY, DIFFICULTY_OPTIONS, DIFFICULTY_QUESTION, PHQ9_STEM
+from app.clinical.phq9 import BANDS_BY_KEY
 from app.clinical.triage import is_doctor_suggested
 from app.jobs.analysis_queue import ensure_enqueued
 from app.models.api_token import TokenScope
@@ -18,6 +19,7 @@ from app.security.policy import activation_map_visible_to, role_required
 from app.services import activation_maps, consent, evidence, followups, screenings
 from app.services.plugin_settings import list_plugins
 from app.storage import media_store
+from app.web import clinical_text
 from app.web.bearer import api_scope, note_patient
 from app.web.htmx import is_htmx, render_page_or_fragment
 from app.web.negotiation import wants_json
@@ -41,7 +43,7 @@ def _screening_or_404(screening_id: int) -> Screening:
 def consent_page():
     if request.method == "POST":
         consent.grant(current_user)
-        flash("Thank you. You can now take a screening.", "success")
+        flash(_("Thank you. You can now take a screening."), "success")
         return redirect(url_for("screening.new"))
     return render_template(
         "screening/consent.html",
@@ -54,7 +56,7 @@ def consent_page():
 @role_required(Role.PATIENT)
 def consent_withdraw():
     if consent.withdraw(current_user):
-        flash("Your consent is withdrawn. No new screening can be taken until you consent again.", "info")
+        flash(_("Your consent is withdrawn. No new screening can be taken until you consent again."), "info")
     return redirect(url_for("screening.consent_page"))
 
 
@@ -66,9 +68,9 @@ def _render_new(form: ScreeningForm, status: int = 200, error: str | None = None
         "screening/new.html",
         form=form,
         error=error,
-        stem=PHQ9_STEM,
-        difficulty_question=DIFFICULTY_QUESTION,
-        difficulty_options=DIFFICULTY_OPTIONS,
+        stem=clinical_text.stem(),
+        difficulty_question=clinical_text.difficulty_question(),
+        difficulty_options=clinical_text.difficulty_options(),
         record_seconds=current_app.config["RECORD_MAX_SECONDS"],
         max_photo_mb=current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024),
         max_clip_mb=current_app.config["MAX_CLIP_BYTES"] // (1024 * 1024),
@@ -86,13 +88,15 @@ def _form_message(form: ScreeningForm) -> str:
             if errors[0] == UNANSWERED:
                 unanswered.append(name[1:])
             else:
-                other.append(f"question {name[1:]}: {errors[0]}")
+                other.append(_("question %(number)s: %(error)s", number=name[1:], error=errors[0]))
         else:
             other.append(f"{form[name].label.text}: {errors[0]}")
-    if unanswered:
-        other.insert(0, (f"question {unanswered[0]} still needs an answer" if len(unanswered) == 1 else
-                         f"questions {', '.join(unanswered[:-1])} and {unanswered[-1]} still need an answer"))
-    return "Please check the form — " + "; ".join(other) + "."
+    if len(unanswered) == 1:
+        other.insert(0, _("question %(number)s still needs an answer", number=unanswered[0]))
+    elif unanswered:
+        other.insert(0, _("questions %(numbers)s and %(last)s still need an answer",
+                          numbers=", ".join(unanswered[:-1]), last=unanswered[-1]))
+    return _("Please check the form — %(problems)s.", problems="; ".join(other))
 
 
 @bp.route("/screenings/new", methods=["GET", "POST"])
@@ -101,7 +105,7 @@ def new():
     if consent.active_screening_consent(current_user) is None:
         if wants_json():
             return jsonify(error={"status": 403, "message": screenings.ConsentRequired().message}), 403
-        flash("Before your first screening, please read how MoodLens uses your photo or clip.", "info")
+        flash(_("Before your first screening, please read how MoodLens uses your photo or clip."), "info")
         return redirect(url_for("screening.consent_page"))
     form = ScreeningForm()
     if request.method == "GET":
@@ -143,8 +147,8 @@ def _context(screening: Screening) -> dict:
     reasons = presenters.cta_reasons(screening)
     return {
         "screening": screening,
-        "phq9": presenters.phq9_of(screening),
-        "band": BANDS_BY_KEY[screening.phq9_band],
+        "phq9": clinical_text.result(presenters.phq9_of(screening)),
+        "band": clinical_text.band(BANDS_BY_KEY[screening.phq9_band]),
         "items": presenters.phq9_items(screening),
         "facial": presenters.facial_view(screening),
         "evidence_here": evidence.worth_here(screening) if screening.affect_indicator is not None else None,
@@ -186,7 +190,7 @@ def status(screening_id: int):
 def retry(screening_id: int):
     screening = _screening_or_404(screening_id)
     if screening.patient_id != current_user.id:
-        abort(403, description="Only the patient can retry the analysis of their screening.")
+        abort(403, description=_("Only the patient can retry the analysis of their screening."))
     screenings.retry(screening, current_user)
     if is_htmx():
         return render_template("partials/screening_facial.html", **_context(screening))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -85,10 +86,10 @@ def revoke_integration(token_id: int):
 
 def _revoke(token_id: int, back: str):
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired. Reload the page and try again.")
+        abort(400, description=_("The form expired. Reload the page and try again."))
     try:
         token = api_tokens.revoke(current_user, token_id)
     except api_tokens.TokenError as error:
         abort(error.status, description=error.message)
-    flash(f"Token “{token.name}” is revoked; it stops working at once.", "success")
+    flash(_("Token “%(name)s” is revoked; it stops working at once.", name=token.name), "success")
     return redirect(url_for(back))

@@ -13,9 +13,11 @@ import logging
 import shutil
 from dataclasses import asdict, dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.models.care import (
     ChatMessage,
     Consultation,
@@ -70,15 +72,15 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
     of the patient in one transaction, commit, and only then remove their media files. Raises
     PrivacyError (and deletes nothing) if a check fails."""
     if patient.role is not Role.PATIENT:
-        raise PrivacyError("Only patient accounts can be deleted here.", 403)
+        raise PrivacyError(_("Only patient accounts can be deleted here."), 403)
     if not verify_password(patient.password_hash, password or ""):
         audit.record("privacy.delete_refused", actor_id=patient.id, patient_id=patient.id,
                      details={"reason": "wrong password"})
         db.session.commit()
-        raise PrivacyError("That password is not correct. Nothing was deleted.", 403)
+        raise PrivacyError(_("That password is not correct. Nothing was deleted."), 403)
     if patient.mfa_enabled and not mfa.check_second_factor(patient, code or ""):
-        raise PrivacyError("Enter the current code from your authenticator app (or a recovery "
-                           "code). Nothing was deleted.", 403)
+        raise PrivacyError(_("Enter the current code from your authenticator app (or a recovery "
+                           "code). Nothing was deleted."), 403)
 
     user_id, email = patient.id, patient.email
     screenings = select(Screening.id).where(Screening.patient_id == user_id).scalar_subquery()
@@ -120,7 +122,7 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
             db.session.execute(statement.execution_options(synchronize_session=False))
         for doctor_id in sorted(doctor_ids):
             notifications.notify(doctor_id, "patient.account_deleted",
-                                 "A patient deleted their MoodLens account; their record was removed",
+                                 N_("A patient deleted their MoodLens account; their record was removed"),
                                  "/consultations")
         # Ids and counts only: the trail must hold nothing that names the person.
         audit.record("privacy.delete", actor_id=user_id, patient_id=user_id, target=f"user:{user_id}",

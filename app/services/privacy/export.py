@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.clinical.phq9 import ANSWER_OPTIONS, DIFFICULTY_OPTIONS, PHQ9_ITEMS
@@ -304,7 +305,7 @@ def build_export(patient: User, render_report_pdf: Callable[[Report], bytes] | N
     """Everything about `patient` as a ZIP. `render_report_pdf` turns a final report into a PDF
     (the caller owns templates); without it the reports are in data.json only."""
     if patient.role is not Role.PATIENT:
-        raise PrivacyError("Only patients can download their data here.", 403)
+        raise PrivacyError(_("Only patients can download their data here."), 403)
     if render_report_pdf is not None:  # the FHIR bundle attaches the same PDFs: render each once
         render_report_pdf = functools.cache(render_report_pdf)
     generated_at = utcnow()

@@ -1,0 +1,51 @@
+"""Text in a given person's language, wherever it is produced.
+
+A request speaks the reader's language (app/web/i18n.py). What is written for someone else —
+a notification stored for its recipient, an e-mail sent by the worker — speaks the recipient's:
+the language stored on their account, else English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+from flask import current_app
+from flask_babel import force_locale
+
+from app.i18n.catalogues import DEFAULT_LANGUAGE, DOMAIN, available_languages
+from app.models.user import User
+
+
+def _translations_dir() -> Path:
+    return Path(current_app.root_path) / "translations"
+
+
+def language_of(user: User | None) -> str:
+    language = user.locale if user is not None else None
+    return language if language in available_languages(_translations_dir()) else DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=8)
+def _catalogue(directory: str, language: str) -> NullTranslations:
+    return Translations.load(directory, [language], DOMAIN)
+
+
+def translate(language: str, message: str, **params) -> str:
+    """`message` (an English msgid, marked with N_ where it is written) in `language`.
+    Reads the catalogue directly rather than switching the request's locale, which
+    Flask-Babel's force_locale does for the whole process (other threads included)."""
+    text = _catalogue(str(_translations_dir()), language).gettext(message)
+    return text % params if params else text
+
+
+@contextmanager
+def speaking_to(user: User | None) -> Iterator[str]:
+    """Within it, gettext and templates speak `user`'s language. For the worker, which runs one
+    job at a time: force_locale changes the locale of every thread of the process."""
+    language = language_of(user)
+    with force_locale(language):
+        yield language
