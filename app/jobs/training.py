@@ -52,7 +52,7 @@ class RowReporter:
 def run_training(run_id: int) -> str | None:
     from app.ml.training.datasets import DatasetError
     from app.ml.training.trainer import TrainingOptions, train_plugin
-    from app.plugins import available_plugins
+    from app.plugins import deployment_plugins
 
     run = db.session.get(TrainingRun, run_id)
     if run is None or run.status != TrainingStatus.QUEUED:
@@ -67,7 +67,7 @@ def run_training(run_id: int) -> str | None:
                                        imagenet_weights=Path(weights) if weights else None)
     reporter = RowReporter(run, options["epochs"])
     try:
-        plugin_class = available_plugins(None)[run.plugin]
+        plugin_class = deployment_plugins()[run.plugin]
         out_dir = train_plugin(plugin_class, run.data_path, current_app.config["ML_MODELS_DIR"],
                                training_options, reporter)
     except (DatasetError, ValueError, OSError) as exc:
