@@ -8,8 +8,10 @@ from pathlib import Path
 from flask import current_app
 
 from app.extensions import db
+from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.training_run import TrainingRun, TrainingStatus
+from app.services.training_runs import sweep_lost_runs
 
 # Writing the row every batch would cost more than a small batch; this keeps the page live.
 BATCH_REPORT_SECONDS = 2.0
@@ -86,3 +88,10 @@ def run_training(run_id: int) -> str | None:
         run.finished_at = utcnow()
         db.session.commit()
     return run.version
+
+
+def sweep_lost_training_runs() -> int:
+    """Periodic: runs whose worker died are failed with their reason even if no admin opens a page."""
+    lost = sweep_lost_runs()
+    periodic.reschedule("training-sweep")
+    return lost

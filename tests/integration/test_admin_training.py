@@ -141,6 +141,29 @@ def test_a_run_whose_worker_died_is_failed_with_its_reason(training_app, admin_c
     assert "failed" in page and "The worker stopped responding" in page
 
 
+def test_the_periodic_sweep_fails_a_lost_run_without_any_page_opened(training_app):
+    from app.jobs.periodic import ensure_scheduled, lease_key
+    from app.jobs.queue import get_queue, get_redis
+    from app.jobs.training import sweep_lost_training_runs
+
+    lost = TrainingRun(plugin="baseline-cnn", data_path="/nowhere", options={}, progress={},
+                       status=TrainingStatus.RUNNING, heartbeat_at=utcnow() - timedelta(hours=1))
+    beating = TrainingRun(plugin="baseline-cnn", data_path="/nowhere", options={}, progress={},
+                          status=TrainingStatus.RUNNING, heartbeat_at=utcnow())
+    db.session.add_all([lost, beating])
+    db.session.commit()
+    assert ensure_scheduled("training-sweep")
+    assert sweep_lost_training_runs() == 1
+    db.session.refresh(lost)
+    db.session.refresh(beating)
+    assert lost.status is TrainingStatus.FAILED and "The worker stopped responding" in lost.error
+    assert beating.status is TrainingStatus.RUNNING
+    # It scheduled its own next run.
+    assert get_redis().exists(lease_key("training-sweep"))
+    assert any(get_queue().fetch_job(job_id).func_name == "app.jobs.training.sweep_lost_training_runs"
+               for job_id in get_queue().scheduled_job_registry.get_job_ids())
+
+
 def test_unknown_versions_and_runs_are_404(admin_client):
     assert admin_client.get("/admin/models/runs/99").status_code == 404
     assert admin_client.get("/admin/models/baseline-cnn/20990101-000000").status_code == 404
