@@ -95,3 +95,16 @@ def sweep_lost_training_runs() -> int:
     lost = sweep_lost_runs()
     periodic.reschedule("training-sweep")
     return lost
+
+
+def train_severity(folds: int, alpha: float) -> dict:
+    """The console's severity training: `severity.train`, as `flask ml train-severity` runs it.
+
+    A refusal (too few patients) is the job's result, `{"error": ...}`, for the page to show.
+    """
+    from app.services import severity
+
+    try:
+        return severity.train(folds=folds, alpha=alpha)
+    except severity.SeverityError as error:
+        return {"error": str(error)}

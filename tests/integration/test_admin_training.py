@@ -164,6 +164,40 @@ def test_the_periodic_sweep_fails_a_lost_run_without_any_page_opened(training_ap
                for job_id in get_queue().scheduled_job_registry.get_job_ids())
 
 
+def test_the_console_trains_the_severity_estimate_on_a_worker_and_shows_its_errors(training_app,
+                                                                                   admin_client):
+    from app.plugins.registry import DEFAULT_PLUGIN
+    from app.services import simulated_cohort
+
+    def train_on_worker() -> str:
+        severity = admin_client.post("/admin/models/severity",
+                                     data={"csrf_token": csrf_token(admin_client, "/admin/models")})
+        assert severity.status_code == 303
+        assert "severity-running" in admin_client.get("/admin/models").get_data(as_text=True)
+        again = admin_client.post("/admin/models/severity",
+                                  data={"csrf_token": csrf_token(admin_client, "/admin/models")})
+        assert again.status_code == 409 and "already being trained" in again.get_data(as_text=True)
+        command = [FLASK, "--app", "wsgi", "worker", "--no-preload", "--burst", "--queue", "training"]
+        done = subprocess.run(command, env=worker_env(training_app), cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return admin_client.get("/admin/models").get_data(as_text=True)
+
+    page = train_on_worker()
+    assert "Too few screenings to train on" in page and "Not trained yet" in page
+
+    simulated_cohort.seed(30, DEFAULT_PLUGIN, separation=1.5, seed_value=1)
+    db.session.commit()
+    page = train_on_worker()
+    assert "Too few screenings" not in page
+    result = page.split('id="severity-result"')[1].split("</dl>")[0]
+    assert "on 30 patients (5-fold)" in result and "MAE" in result and "RMSE" in result
+    assert "0–27 scale" in result and "AVEC 2014" in result and "No: too few patients" in result
+    with training_app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("severity.train") == 2
+
+
 def test_unknown_versions_and_runs_are_404(admin_client):
     assert admin_client.get("/admin/models/runs/99").status_code == 404
     assert admin_client.get("/admin/models/baseline-cnn/20990101-000000").status_code == 404

@@ -27,6 +27,8 @@ def _models_page(error: str | None = None, status: int = 200):
     training_runs.sweep_lost_runs()
     page = render_template("admin/models/index.html", versions=training_runs.versions(),
                            serving=plugin_settings.serving_versions(),
+                           severity=training_runs.severity_state(),
+                           severity_folds=training_runs.SEVERITY_FOLDS,
                            runs=training_runs.recent_runs(),
                            datasets=training_runs.server_dataset_names(),
                            plugins=training_runs.TRAINABLE, form=ActionForm(), error=error,
@@ -38,6 +40,16 @@ def _models_page(error: str | None = None, status: int = 200):
 @admin_only
 def models():
     return _models_page()
+
+
+@bp.post("/models/severity")
+@admin_only
+@refusals_shown_on(lambda: _models_page()[0])
+def train_severity():
+    training_runs.start_severity_training(current_user.id)
+    flash("The severity estimate is being trained on the training queue; this page shows the result.",
+          "success")
+    return redirect(url_for("admin.models", _anchor="severity"), code=303)
 
 
 @bp.post("/models/train")
