@@ -205,6 +205,15 @@ class TrainableKerasPlugin(KerasClassifierPlugin):
     def build_model(self, input_shape: tuple[int, int, int] | None = None, **options):
         """A fresh, compiled, untrained Keras model (the trainer fits it)."""
 
+    @staticmethod
+    def compiled(model, learning_rate: float):
+        """`model` compiled the way every trainable plugin learns the FER classes (one-hot labels)."""
+        import keras
+
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
     versioned = True
 
     def __init__(self, models_dir: str | Path, version: str | None = None):
