@@ -16,6 +16,8 @@ from flask.cli import AppGroup
 from app.plugins.registry import deployment_plugins
 
 ml_cli = AppGroup("ml", help="Face-analysis models: train, evaluate, predict.")
+DATA_OPTION = click.option("--data", "data_dir", required=True, type=click.Path(exists=True, path_type=Path),
+                           help="FER2013 folder or CSV.")
 
 
 def _settings() -> tuple[Path, int]:
@@ -47,13 +49,7 @@ def plugins_command() -> None:
 
 @ml_cli.command("train")
 @click.argument("plugin")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="FER2013 folder or CSV.",
-)
+@DATA_OPTION
 @click.option("--epochs", default=30, show_default=True)
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--seed", default=1234, show_default=True)
@@ -109,13 +105,7 @@ def train_command(
 
 @ml_cli.command("evaluate")
 @click.argument("plugin")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="FER2013 folder or CSV.",
-)
+@DATA_OPTION
 @click.option("--version", "version", default=None,
               help="A trained plugin's version (default: the serving one, else the newest).")
 def evaluate_command(plugin, data_dir, version) -> None:
@@ -138,6 +128,32 @@ def evaluate_command(plugin, data_dir, version) -> None:
         f"macro-F1 {metrics['macro_f1']:.3f} "
         f"on {metrics['samples']} images; files in {instance.weights_dir()}"
     )
+
+
+@ml_cli.command("compare")
+@DATA_OPTION
+@click.argument("versions", nargs=-1, required=True)
+def compare_command(data_dir, versions) -> None:
+    """Evaluate trained VERSIONS (plugin/version ...) on the test split of one data set.
+
+    The same comparison as the console's; it is listed there too.
+    """
+    from app.services import model_comparisons
+
+    try:
+        chosen = model_comparisons.checked_versions(versions)
+    except model_comparisons.ComparisonError as error:
+        raise click.ClickException(str(error)) from error
+    comparison_id = model_comparisons.create(str(data_dir.resolve()), chosen, None)
+    model_comparisons.run(comparison_id)
+    record = model_comparisons.load(comparison_id)
+    if record["status"] != model_comparisons.DONE:
+        raise click.ClickException(record["error"])
+    click.echo(f"On the same {record['test_images']} test images of {data_dir}:")
+    for row in record["results"]:
+        click.echo(f"  {row['plugin']} {row['version']}: accuracy {row['accuracy']:.3f}, "
+                   f"macro-F1 {row['macro_f1']:.3f}, {row['latency_ms_per_face']} ms/face, "
+                   f"{row['size_mb']} MB")
 
 
 @ml_cli.command("convert")

@@ -108,3 +108,10 @@ def train_severity(folds: int, alpha: float) -> dict:
         return severity.train(folds=folds, alpha=alpha)
     except severity.SeverityError as error:
         return {"error": str(error)}
+
+
+def compare_versions(comparison_id: str) -> str:
+    """The console's comparison: every chosen version evaluated on one shared test split."""
+    from app.services import model_comparisons
+
+    return model_comparisons.run(comparison_id)

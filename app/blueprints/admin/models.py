@@ -15,7 +15,7 @@ from app.blueprints.admin.routes import admin_only
 from app.extensions import csrf, db
 from app.models._ids import parse_id
 from app.models.training_run import TrainingRun
-from app.services import plugin_settings, training_runs
+from app.services import model_comparisons, plugin_settings, training_runs
 from app.web.errors import refusals_shown_on
 from app.web.htmx import is_htmx
 
@@ -163,10 +163,33 @@ def model_figure(plugin: str, version: str, figure: str):
     return send_file(path, mimetype="image/png", max_age=0)
 
 
+def _compare_page(error: str | None = None):
+    return render_template("admin/models/compare.html", versions=training_runs.versions(),
+                           datasets=training_runs.server_dataset_names(),
+                           comparisons=model_comparisons.recent(), form=ActionForm(), error=error)
+
+
 @bp.get("/models/compare")
 @admin_only
 def compare_models():
-    found = training_runs.versions()
-    test_sets = {v.metrics.get("data") or v.card.get("training_data", {}).get("source") for v in found}
-    return render_template("admin/models/compare.html", versions=found, labels=training_runs.LABELS,
-                           same_test_split=len(test_sets) <= 1)
+    return _compare_page()
+
+
+@bp.post("/models/compare")
+@admin_only
+def start_comparison():
+    try:
+        dataset, versions = model_comparisons.parse_request(request.form)
+    except model_comparisons.ComparisonError as error:
+        return _compare_page(error=str(error)), error.status
+    comparison_id = model_comparisons.start(dataset, versions, current_user.id)
+    return redirect(url_for("admin.model_comparison", comparison_id=comparison_id), code=303)
+
+
+@bp.get("/models/compare/<comparison_id>")
+@admin_only
+def model_comparison(comparison_id: str):
+    record = model_comparisons.load(comparison_id)
+    if record is None:
+        abort(404, description="There is no such comparison.")
+    return render_template("admin/models/comparison.html", comparison=record, labels=training_runs.LABELS)
