@@ -8,7 +8,6 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-import redis as redis_lib
 from sqlalchemy import select
 
 from app.extensions import db
@@ -20,15 +19,6 @@ from tests import factories
 from tests.helpers import csrf_token, login
 from tests.ml.fer_fixtures import fer_csv_text, fer_zip_bytes
 from tests.worker_process import FLASK, ROOT, worker_env
-
-
-@pytest.fixture
-def training_app(app_factory, tmp_path, redis_url):
-    app = app_factory(ML_MODELS_DIR=tmp_path / "ml_models", TRAINING_DATA_DIR=tmp_path / "training-data",
-                      RATELIMIT_ENABLED=False)
-    redis_lib.Redis.from_url(redis_url).flushdb()
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture

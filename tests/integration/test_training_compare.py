@@ -6,7 +6,6 @@ import json
 import shutil
 
 import pytest
-import redis as redis_lib
 from sqlalchemy import select
 
 from app.extensions import db
@@ -22,21 +21,12 @@ pytestmark = pytest.mark.slow
 PLUGIN = "baseline-cnn"
 
 
-@pytest.fixture
-def compare_app(app_factory, tmp_path, redis_url):
-    app = app_factory(ML_MODELS_DIR=tmp_path / "ml_models", TRAINING_DATA_DIR=tmp_path / "training-data",
-                      RATELIMIT_ENABLED=False)
-    redis_lib.Redis.from_url(redis_url).flushdb()
-    with app.app_context():
-        yield app
-
-
 def compare(client, **fields):
     data = {"csrf_token": csrf_token(client, "/admin/models/compare"), **fields}
     return client.post("/admin/models/compare", data=data)
 
 
-def test_versions_are_evaluated_on_one_split_by_the_console_and_the_cli(compare_app, tmp_path):
+def test_versions_are_evaluated_on_one_split_by_the_console_and_the_cli(training_app, tmp_path):
     models = tmp_path / "ml_models"
     trained_on = write_csv(tmp_path / "first", (6, 2))
     first = train_plugin(BaselineCnn, trained_on, models, TrainingOptions(epochs=1, batch_size=32, verbose=0))
@@ -50,7 +40,7 @@ def test_versions_are_evaluated_on_one_split_by_the_console_and_the_cli(compare_
     (stopped / "model_card.json").write_text(json.dumps(card))
     own_evaluation = (first / "evaluation.json").read_text()
     write_csv(tmp_path / "training-data" / "shared", (1, 3))  # 21 test images
-    client = client_for(compare_app, factories.admin())
+    client = client_for(training_app, factories.admin())
 
     pair = [f"{PLUGIN}/{first.name}", f"{PLUGIN}/{second.name}"]
     for fields, message in (({"dataset": "shared", "versions": pair[:1]}, "at least two"),
@@ -84,11 +74,11 @@ def test_versions_are_evaluated_on_one_split_by_the_console_and_the_cli(compare_
     assert client.get("/admin/models/compare/20990101-000000-abcdef").status_code == 404
     assert client.get("/admin/models/compare/..").status_code == 404
 
-    result = compare_app.test_cli_runner().invoke(args=[
+    result = training_app.test_cli_runner().invoke(args=[
         "ml", "compare", "--data", str(tmp_path / "training-data" / "shared"),
         f"{PLUGIN}/{first.name}", f"{PLUGIN}/{second.name}"])
     assert result.exit_code == 0, result.output
     assert "On the same 21 test images" in result.output and result.output.count("accuracy") == 2
-    refused = compare_app.test_cli_runner().invoke(args=[
+    refused = training_app.test_cli_runner().invoke(args=[
         "ml", "compare", "--data", str(tmp_path / "training-data" / "shared"), f"{PLUGIN}/{first.name}"])
     assert refused.exit_code != 0 and "at least two" in refused.output

@@ -8,7 +8,6 @@ import os
 import subprocess
 
 import pytest
-import redis as redis_lib
 from sqlalchemy import create_engine, select, text
 
 from app.extensions import db
@@ -29,15 +28,6 @@ pytestmark = pytest.mark.slow
 PLUGIN = "baseline-cnn"
 
 
-@pytest.fixture
-def serving_app(app_factory, tmp_path, redis_url):
-    app = app_factory(ML_MODELS_DIR=tmp_path / "ml_models", TRAINING_DATA_DIR=tmp_path / "training-data",
-                      RATELIMIT_ENABLED=False)
-    redis_lib.Redis.from_url(redis_url).flushdb()
-    with app.app_context():
-        yield app
-
-
 def screen_once(app, client) -> Screening:
     """A photo screening, analysed here by the job a worker would run."""
     screening_id = take(app, client, samples.astronaut_jpeg())
@@ -53,8 +43,8 @@ def serve(client, version: str, **fields):
     return client.post(f"{url}/serve", data={"csrf_token": csrf_token(client, "/admin/models"), **fields})
 
 
-def test_a_new_version_serves_only_once_an_admin_chooses_it(serving_app, tmp_path):
-    app, models = serving_app, tmp_path / "ml_models"
+def test_a_new_version_serves_only_once_an_admin_chooses_it(training_app, tmp_path):
+    app, models = training_app, tmp_path / "ml_models"
     data = write_csv(tmp_path / "training-data" / "synthetic", (6, 2))
     old = train_plugin(BaselineCnn, data, models, TrainingOptions(epochs=1, batch_size=32, verbose=0)).name
     admin = factories.admin()
@@ -109,8 +99,8 @@ def stand_in_version(models, version: str, card: dict | None) -> str:
     return version
 
 
-def test_only_a_complete_version_may_serve_and_only_an_admin_chooses(serving_app, tmp_path):
-    app, models = serving_app, tmp_path / "ml_models"
+def test_only_a_complete_version_may_serve_and_only_an_admin_chooses(training_app, tmp_path):
+    app, models = training_app, tmp_path / "ml_models"
     metrics = {"test_metrics": {"accuracy": 0.5, "macro_f1": 0.4, "samples": 70}}
     done = stand_in_version(models, "20000103-000000", {**metrics, "training": {}})
     stopped = stand_in_version(models, "20000101-000000",
