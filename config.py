@@ -134,6 +134,8 @@ class Config:
     TRAINING_UPLOAD_MAX_BYTES = _env_int("TRAINING_UPLOAD_MAX_BYTES", 500 * 1024 * 1024)
     TRAINING_DATA_DIR = Path(os.environ.get("TRAINING_DATA_DIR", INSTANCE_PATH / "training-data")).resolve()
     TRAINING_JOB_TIMEOUT = _env_int("TRAINING_JOB_TIMEOUT", 48 * 3600)
+    # How often the periodic sweep fails training runs whose worker died (their heartbeat stopped).
+    TRAINING_SWEEP_SECONDS = _env_int("TRAINING_SWEEP_SECONDS", 300)
     ALLOWED_PLUGINS = _env_list("ALLOWED_PLUGINS")
     # A classifier whose test accuracy is below this (or unknown) becomes the default only after
     # the admin confirms, seeing its numbers (FER2013: humans ≈ 0.65, the shipped model 0.66).

@@ -13,21 +13,21 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.plugins.registry import allowed_plugins
+from app.plugins.registry import deployment_plugins
 
 ml_cli = AppGroup("ml", help="Face-analysis models: train, evaluate, predict.")
+DATA_OPTION = click.option("--data", "data_dir", required=True, type=click.Path(exists=True, path_type=Path),
+                           help="FER2013 folder or CSV.")
 
 
-def _settings() -> tuple[Path, int, set[str] | None]:
+def _settings() -> tuple[Path, int]:
     config = current_app.config
     models_dir = Path(config.get("ML_MODELS_DIR") or Path(current_app.root_path).parent / "ml_models")
-    return models_dir, int(config["FACE_MAX_SIDE"]), allowed_plugins(config)
+    return models_dir, int(config["FACE_MAX_SIDE"])
 
 
-def _plugin_class(name: str, allowed: set[str] | None):
-    from app.plugins import available_plugins
-
-    classes = available_plugins(allowed)
+def _plugin_class(name: str):
+    classes = deployment_plugins()
     if name not in classes:
         raise click.BadParameter(
             f"unknown plugin {name!r}; installed: {', '.join(classes)}", param_hint="PLUGIN"
@@ -39,22 +39,17 @@ def _plugin_class(name: str, allowed: set[str] | None):
 def plugins_command() -> None:
     """List installed plugins and whether they can run."""
     from app.plugins import describe_plugins
+    from app.services.plugin_settings import serving_versions
 
-    models_dir, _, allowed = _settings()
-    for row in describe_plugins(models_dir, allowed):
+    models_dir, _ = _settings()
+    for row in describe_plugins(models_dir, serving_versions()):
         state = "available" if row["available"] else f"unavailable: {row['unavailable_reason']}"
         click.echo(f"{row['name']:<24} {row['version'] or '-':<18} {state}")
 
 
 @ml_cli.command("train")
 @click.argument("plugin")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="FER2013 folder or CSV.",
-)
+@DATA_OPTION
 @click.option("--epochs", default=30, show_default=True)
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--seed", default=1234, show_default=True)
@@ -79,8 +74,8 @@ def train_command(
     from app.ml.training.trainer import TrainingOptions, train_plugin
     from app.plugins.keras_plugin import TrainableKerasPlugin
 
-    models_dir, _, allowed = _settings()
-    plugin_class = _plugin_class(plugin, allowed)
+    models_dir, _ = _settings()
+    plugin_class = _plugin_class(plugin)
     if not issubclass(plugin_class, TrainableKerasPlugin):
         raise click.UsageError(
             f"{plugin} is pretrained and cannot be trained here; try `flask ml evaluate {plugin}`."
@@ -103,29 +98,27 @@ def train_command(
     card = json.loads((out_dir / "model_card.json").read_text())
     metrics = card["test_metrics"]
     click.echo(
-        f"Saved {out_dir} — test accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}"
+        f"Saved {out_dir} — test accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}. "
+        f"It serves screenings once chosen: flask plugins serve {plugin} {out_dir.name}"
     )
 
 
 @ml_cli.command("evaluate")
 @click.argument("plugin")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="FER2013 folder or CSV.",
-)
-def evaluate_command(plugin, data_dir) -> None:
+@DATA_OPTION
+@click.option("--version", "version", default=None,
+              help="A trained plugin's version (default: the serving one, else the newest).")
+def evaluate_command(plugin, data_dir, version) -> None:
     """Evaluate PLUGIN on the test split; files go next to its model card."""
     from app.ml.training.datasets import DatasetError, load_fer2013
     from app.ml.training.evaluation import evaluate_plugin
     from app.plugins import PluginUnavailable, get_plugin
+    from app.services.plugin_settings import serving_versions
 
-    models_dir, _, allowed = _settings()
-    _plugin_class(plugin, allowed)
+    models_dir, _ = _settings()
+    _plugin_class(plugin)
     try:
-        instance = get_plugin(plugin, models_dir, allowed)
+        instance = get_plugin(plugin, models_dir, version=version or serving_versions().get(plugin))
         _, test = load_fer2013(data_dir)
     except (PluginUnavailable, DatasetError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -135,6 +128,32 @@ def evaluate_command(plugin, data_dir) -> None:
         f"macro-F1 {metrics['macro_f1']:.3f} "
         f"on {metrics['samples']} images; files in {instance.weights_dir()}"
     )
+
+
+@ml_cli.command("compare")
+@DATA_OPTION
+@click.argument("versions", nargs=-1, required=True)
+def compare_command(data_dir, versions) -> None:
+    """Evaluate trained VERSIONS (plugin/version ...) on the test split of one data set.
+
+    The same comparison as the console's; it is listed there too.
+    """
+    from app.services import model_comparisons
+
+    try:
+        chosen = model_comparisons.checked_versions(versions)
+    except model_comparisons.ComparisonError as error:
+        raise click.ClickException(str(error)) from error
+    comparison_id = model_comparisons.create(str(data_dir.resolve()), chosen, None)
+    model_comparisons.run(comparison_id)
+    record = model_comparisons.load(comparison_id)
+    if record["status"] != model_comparisons.DONE:
+        raise click.ClickException(record["error"])
+    click.echo(f"On the same {record['test_images']} test images of {data_dir}:")
+    for row in record["results"]:
+        click.echo(f"  {row['plugin']} {row['version']}: accuracy {row['accuracy']:.3f}, "
+                   f"macro-F1 {row['macro_f1']:.3f}, {row['latency_ms_per_face']} ms/face, "
+                   f"{row['size_mb']} MB")
 
 
 @ml_cli.command("convert")
@@ -147,19 +166,18 @@ def convert_command(plugins, force) -> None:
     that are current are left alone. Without PLUGINS: every available Keras plugin.
     """
     from app.ml import mtcnn_litert
-    from app.plugins import available_plugins
     from app.plugins.keras_plugin import KerasClassifierPlugin
 
-    models_dir, _, allowed = _settings()
+    models_dir, _ = _settings()
     reason = mtcnn_litert.stale_reason(models_dir)
     if reason is None and not force:
         click.echo(f"mtcnn: current in {mtcnn_litert.cache_dir(models_dir)}")
     else:
         paths = mtcnn_litert.convert_stages(models_dir)
         click.echo(f"mtcnn: converted {', '.join(p.name for p in paths)} into {paths[0].parent}")
-    names = list(plugins) or list(available_plugins(allowed))
+    names = list(plugins) or list(deployment_plugins())
     for name in names:
-        plugin = _plugin_class(name, allowed)(models_dir)
+        plugin = _plugin_class(name)(models_dir)
         if not isinstance(plugin, KerasClassifierPlugin):
             click.echo(f"{name}: not a Keras plugin; it serves with its own runtime")
         elif not plugin.available():
@@ -181,10 +199,10 @@ def predict_command(path, plugin_name, as_json) -> None:
     from app.ml.pipeline import analyse_clip, analyse_photo
     from app.plugins import DEFAULT_PLUGIN, PluginUnavailable
 
-    models_dir, max_side, allowed = _settings()
+    models_dir, max_side = _settings()
     config = {**current_app.config, "ML_MODELS_DIR": models_dir, "FACE_MAX_SIDE": max_side}
     name = plugin_name or DEFAULT_PLUGIN
-    _plugin_class(name, allowed)
+    _plugin_class(name)
     try:
         plugin = classifier(config, name)
         detector = face_detector(config)

@@ -7,12 +7,13 @@ from flask.cli import AppGroup
 
 from app.services import plugin_settings
 
-plugins_cli = AppGroup("plugins", help="List classifier plugins, enable/disable them, choose the default.")
+plugins_cli = AppGroup(
+    "plugins", help="List classifier plugins, enable/disable them, choose the default and serving versions.")
 
 
 @plugins_cli.command("list")
 def list_command() -> None:
-    """Every plugin in this deployment: availability, switch, default, version."""
+    """Every plugin in this deployment: availability, switch, default, version (the serving one)."""
     for plugin in plugin_settings.list_plugins():
         if not plugin.available:
             state = "unavailable"
@@ -54,3 +55,18 @@ def set_default_command(name: str, yes: bool) -> None:
     """Make NAME the plugin new screenings use."""
     change = functools.partial(plugin_settings.set_default, confirmed=yes)
     _change(change, name, f"{name} is now the default.")
+
+
+@plugins_cli.command("serve")
+@click.argument("name")
+@click.argument("version")
+@click.option("--yes", is_flag=True, help="Confirm without being shown the version's test numbers first.")
+def serve_command(name: str, version: str, yes: bool) -> None:
+    """Make VERSION of the trained plugin NAME the one new screenings use."""
+    try:
+        plugin_settings.set_serving_version(name, version, confirmed=yes)
+    except plugin_settings.ConfirmationRequired as question:
+        raise click.ClickException(f"{question} Run again with --yes to confirm.") from question
+    except plugin_settings.PluginSettingError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{name} {version} now serves new screenings with {name}.")

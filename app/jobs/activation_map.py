@@ -40,7 +40,7 @@ def render_activation_map(screening_id: int) -> str:
         return UNAVAILABLE
     config = current_app.config
     try:
-        plugin = classifier(config, screening.plugin_name)
+        plugin = classifier(config, screening.plugin_name, screening.plugin_version)
     except (UnknownPlugin, PluginUnavailable):
         log.warning("screening %s: classifier %s gone, no map", screening_id, screening.plugin_name)
         return UNAVAILABLE

@@ -32,6 +32,7 @@ PERIODIC_JOBS = {
                                    120),
     "care-sweep": PeriodicJob("app.jobs.notifications.care_sweep", "CARE_SWEEP_SECONDS", 300),
     "evidence-refresh": PeriodicJob("app.jobs.evidence.refresh_evidence", "EVIDENCE_REFRESH_SECONDS", 600),
+    "training-sweep": PeriodicJob("app.jobs.training.sweep_lost_training_runs", "TRAINING_SWEEP_SECONDS", 60),
 }
 
 

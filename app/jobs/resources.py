@@ -15,7 +15,7 @@ from flask import Flask
 
 from app.ml.backends import get_face_detector
 from app.plugins.registry import deployment_plugins, get_plugin
-from app.services.plugin_settings import default_plugin_name
+from app.services.plugin_settings import default_plugin_name, serving_version
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,19 @@ def face_detector(config: Mapping):
     )
 
 
-def classifier(config: Mapping, name: str):
-    """The process-wide instance of plugin `name` served by this deployment's runtime, if the
-    deployment allows it (ALLOWED_PLUGINS). Raises `UnknownPlugin` or `PluginUnavailable`."""
-    return get_plugin(name, config["ML_MODELS_DIR"], set(deployment_plugins()), backend=config["ML_BACKEND"])
+def classifier(config: Mapping, name: str, recorded_version: str | None = None):
+    """The process-wide instance of plugin `name`, served by this deployment's runtime.
+
+    A trained plugin loads the version an admin chose to serve, read from the database on every
+    call so a new choice applies from the next job; or, given the `recorded_version` a past
+    screening used (its Grad-CAM), that one. Raises `UnknownPlugin` or `PluginUnavailable`.
+    """
+    plugin_class = deployment_plugins().get(name)
+    if recorded_version and plugin_class is not None and plugin_class.versioned:
+        version = recorded_version
+    else:
+        version = serving_version(name)
+    return get_plugin(name, config["ML_MODELS_DIR"], backend=config["ML_BACKEND"], version=version)
 
 
 def preload(app: Flask) -> None:

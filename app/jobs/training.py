@@ -8,8 +8,10 @@ from pathlib import Path
 from flask import current_app
 
 from app.extensions import db
+from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.training_run import TrainingRun, TrainingStatus
+from app.services.training_runs import sweep_lost_runs
 
 # Writing the row every batch would cost more than a small batch; this keeps the page live.
 BATCH_REPORT_SECONDS = 2.0
@@ -52,7 +54,7 @@ class RowReporter:
 def run_training(run_id: int) -> str | None:
     from app.ml.training.datasets import DatasetError
     from app.ml.training.trainer import TrainingOptions, train_plugin
-    from app.plugins import available_plugins
+    from app.plugins import deployment_plugins
 
     run = db.session.get(TrainingRun, run_id)
     if run is None or run.status != TrainingStatus.QUEUED:
@@ -67,7 +69,7 @@ def run_training(run_id: int) -> str | None:
                                        imagenet_weights=Path(weights) if weights else None)
     reporter = RowReporter(run, options["epochs"])
     try:
-        plugin_class = available_plugins(None)[run.plugin]
+        plugin_class = deployment_plugins()[run.plugin]
         out_dir = train_plugin(plugin_class, run.data_path, current_app.config["ML_MODELS_DIR"],
                                training_options, reporter)
     except (DatasetError, ValueError, OSError) as exc:
@@ -86,3 +88,30 @@ def run_training(run_id: int) -> str | None:
         run.finished_at = utcnow()
         db.session.commit()
     return run.version
+
+
+def sweep_lost_training_runs() -> int:
+    """Periodic: runs whose worker died are failed with their reason even if no admin opens a page."""
+    lost = sweep_lost_runs()
+    periodic.reschedule("training-sweep")
+    return lost
+
+
+def train_severity(folds: int, alpha: float) -> dict:
+    """The console's severity training: `severity.train`, as `flask ml train-severity` runs it.
+
+    A refusal (too few patients) is the job's result, `{"error": ...}`, for the page to show.
+    """
+    from app.services import severity
+
+    try:
+        return severity.train(folds=folds, alpha=alpha)
+    except severity.SeverityError as error:
+        return {"error": str(error)}
+
+
+def compare_versions(comparison_id: str) -> str:
+    """The console's comparison: every chosen version evaluated on one shared test split."""
+    from app.services import model_comparisons
+
+    return model_comparisons.run(comparison_id)

@@ -6,10 +6,10 @@ from app.plugins.registry import (
     ENTRY_POINT_GROUP,
     UnknownPlugin,
     allowed_plugins,
-    available_plugins,
+    deployment_plugins,
     describe_plugins,
+    discover_plugins,
     get_plugin,
-    register,
 )
 
 __all__ = [
@@ -21,8 +21,8 @@ __all__ = [
     "PluginUnavailable",
     "UnknownPlugin",
     "allowed_plugins",
-    "available_plugins",
+    "deployment_plugins",
     "describe_plugins",
+    "discover_plugins",
     "get_plugin",
-    "register",
 ]

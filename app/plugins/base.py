@@ -36,6 +36,9 @@ class ClassifierPlugin(ABC):
     description: ClassVar[str] = ""
     labels: ClassVar[tuple[str, ...]] = FER_LABELS
     default_input_shape: ClassVar[tuple[int, int, int]]
+    # True when the weights come as folders models_dir/<name>/<version>/ among which an admin
+    # chooses the one that serves; such a class also takes `version=` (its folder name).
+    versioned: ClassVar[bool] = False
 
     def __init__(self, models_dir: str | Path):
         self.models_dir = Path(models_dir)

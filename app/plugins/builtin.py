@@ -114,12 +114,7 @@ class BaselineCnn(TrainableKerasPlugin):
         model.add(layers.BatchNormalization(momentum=BN_MOMENTUM))
         model.add(layers.Dropout(0.5))
         model.add(layers.Dense(len(self.labels), activation="softmax"))
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss="categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        return model
+        return self.compiled(model, learning_rate)
 
 
 class ResNet50V2Transfer(TrainableKerasPlugin):
@@ -162,12 +157,7 @@ class ResNet50V2Transfer(TrainableKerasPlugin):
         x = layers.Dropout(0.5, name="head_dropout")(x)
         outputs = layers.Dense(len(self.labels), activation="softmax", name="head_softmax")(x)
         model = keras.Model(inputs, outputs, name="resnet50v2_fer")
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss="categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        return model
+        return self.compiled(model, learning_rate)
 
 
 BUILTIN_PLUGINS = (Fer2013MiniXception, BaselineCnn, ResNet50V2Transfer)

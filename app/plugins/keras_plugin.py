@@ -205,9 +205,22 @@ class TrainableKerasPlugin(KerasClassifierPlugin):
     def build_model(self, input_shape: tuple[int, int, int] | None = None, **options):
         """A fresh, compiled, untrained Keras model (the trainer fits it)."""
 
-    def __init__(self, models_dir: str | Path):
+    @staticmethod
+    def compiled(model, learning_rate: float):
+        """`model` compiled the way every trainable plugin learns the FER classes (one-hot labels)."""
+        import keras
+
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    versioned = True
+
+    def __init__(self, models_dir: str | Path, version: str | None = None):
         super().__init__(models_dir)
-        self._pinned_dir: Path | None = None
+        # The version asked for (the serving one); None: the newest on disk, pinned at load.
+        self.requested_version = version
+        self._pinned_dir: Path | None = self.models_dir / self.name / version if version else None
 
     def _load(self) -> None:
         # Pin the version: a newer training run must not change a loaded plugin's card.
@@ -223,7 +236,7 @@ class TrainableKerasPlugin(KerasClassifierPlugin):
 
     def weights_dir(self) -> Path | None:
         if self._pinned_dir is not None:
-            return self._pinned_dir
+            return self._pinned_dir if (self._pinned_dir / MODEL_FILE).is_file() else None
         versions = self._versions()
         return versions[-1] if versions else None
 
@@ -237,6 +250,11 @@ class TrainableKerasPlugin(KerasClassifierPlugin):
         return folder / MODEL_FILE if folder else None
 
     def unavailable_reason(self) -> str | None:
+        if self.weights_dir() is None and self.requested_version:
+            return (
+                f"Version {self.requested_version} of {self.name} is not in {self.models_dir / self.name}; "
+                "choose another version to serve on the admin console's Models page."
+            )
         if self.weights_dir() is None:
             return (
                 f"No trained model in {self.models_dir / self.name}. "

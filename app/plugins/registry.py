@@ -5,27 +5,32 @@ A third-party package adds a plugin by declaring, in its metadata,
     [project.entry-points."moodlens.classifiers"]
     my-model = "my_package.plugin:MyPlugin"
 
-where `MyPlugin` subclasses `app.plugins.base.ClassifierPlugin`.
+where `MyPlugin` subclasses `app.plugins.base.ClassifierPlugin`. The environment is scanned
+once, by `register_plugins(app)` as the app starts (like CTFd's `init_plugins`); pages, services,
+jobs and the CLI read the app's set through `deployment_plugins`. Installing a plugin takes a restart.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from app.plugins.base import KERAS, ClassifierPlugin, PluginUnavailable
 from app.plugins.builtin import BUILTIN_PLUGINS, DEFAULT_PLUGIN
 
 ENTRY_POINT_GROUP = "moodlens.classifiers"
+EXTENSION = "moodlens_plugins"
+# Version folders are UTC timestamps written by the trainer; nothing else names one.
+VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
 log = logging.getLogger(__name__)
 
-_registered: dict[str, type[ClassifierPlugin]] = {}
-_instances: dict[tuple[str, Path, str], ClassifierPlugin] = {}
+_instances: dict[tuple[str, Path, str, str | None], ClassifierPlugin] = {}
 _lock = threading.Lock()
 
 
@@ -33,74 +38,81 @@ class UnknownPlugin(KeyError):
     """No plugin of that name is installed (or the deployment does not allow it)."""
 
 
-def register(plugin_class: type[ClassifierPlugin]) -> type[ClassifierPlugin]:
-    """Register a plugin class by its `name` (usable as a class decorator)."""
+def _checked(plugin_class, name: str) -> type[ClassifierPlugin]:
     if not (isinstance(plugin_class, type) and issubclass(plugin_class, ClassifierPlugin)):
         raise TypeError(f"{plugin_class!r} is not a ClassifierPlugin subclass")
-    existing = _registered.get(plugin_class.name)
-    if existing is not None and existing is not plugin_class:
-        raise ValueError(f"A different plugin is already registered as {plugin_class.name!r}")
-    _registered[plugin_class.name] = plugin_class
+    if plugin_class.name != name:
+        raise ValueError(f"entry point name {name!r} differs from plugin name {plugin_class.name!r}")
     return plugin_class
 
 
-for _builtin in BUILTIN_PLUGINS:
-    register(_builtin)
+def discover_plugins() -> dict[str, type[ClassifierPlugin]]:
+    """Scan this environment: the built-ins first, then installed entry points.
 
-
-def _discover_entry_points() -> None:
-    # A broken third-party plugin is logged and skipped instead of breaking the app.
+    A broken third-party plugin, or one reusing a taken name, is logged and skipped instead of
+    breaking the app.
+    """
+    found: dict[str, type[ClassifierPlugin]] = {cls.name: cls for cls in BUILTIN_PLUGINS}
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name in _registered:
+        if entry_point.name in found:
+            log.warning("Skipping classifier plugin %r from %s: the name is taken",
+                        entry_point.name, entry_point.value)
             continue
         try:
-            plugin_class = entry_point.load()
-            if plugin_class.name != entry_point.name:
-                raise ValueError(
-                    f"entry point name {entry_point.name!r} differs from plugin name {plugin_class.name!r}"
-                )
-            register(plugin_class)
+            found[entry_point.name] = _checked(entry_point.load(), entry_point.name)
         except Exception:
             log.exception(
                 "Skipping classifier plugin %r from entry point %s", entry_point.name, entry_point.value
             )
+    return found
 
 
 def allowed_plugins(config: Mapping) -> set[str] | None:
     """The deployment's ALLOWED_PLUGINS as a set, None when it allows every plugin: the one
-    reading of that setting, for the admin page, the CLI, readiness and the workers."""
+    reading of that setting."""
     allowed = config.get("ALLOWED_PLUGINS")
     return set(allowed) if allowed else None
 
 
 def register_plugins(app: Flask) -> None:
-    """Find the deployment's plugins once, as the app starts (like CTFd's `init_plugins`): the
-    built-ins and installed entry points, narrowed by ALLOWED_PLUGINS. The app's pages, services
-    and jobs read this set (`deployment_plugins`); installing a plugin takes a restart."""
-    app.extensions["moodlens_plugins"] = available_plugins(allowed_plugins(app.config))
+    """Find the deployment's plugins once, as the app starts: the built-ins and installed entry
+    points, narrowed by ALLOWED_PLUGINS."""
+    allowed = allowed_plugins(app.config)
+    app.extensions[EXTENSION] = {name: cls for name, cls in discover_plugins().items()
+                                 if allowed is None or name in allowed}
 
 
 def deployment_plugins() -> dict[str, type[ClassifierPlugin]]:
-    """The plugin classes of the running app, by name, as `register_plugins` found them."""
-    return current_app.extensions["moodlens_plugins"]
+    """The plugin classes of the running app, by name, as `register_plugins` found them; without
+    an app (a benchmark, a unit test), the built-ins."""
+    if has_app_context():
+        return current_app.extensions[EXTENSION]
+    return {cls.name: cls for cls in BUILTIN_PLUGINS}
 
 
-def available_plugins(allowed: set[str] | None = None) -> dict[str, type[ClassifierPlugin]]:
-    """Plugin classes installed in this environment, by name (built-ins first), scanning the
-    entry points afresh (the CLI and tests; the running app reads `deployment_plugins`).
+def instantiate(plugin_class: type[ClassifierPlugin], models_dir: str | Path,
+                version: str | None = None) -> ClassifierPlugin:
+    """An unloaded instance; `version` picks one of a versioned plugin's folders (None: the newest).
 
-    `allowed` is the deployment's ALLOWED_PLUGINS setting (None: all). Whether a plugin
-    can run (trained weights present) is `plugin.available()`, see `describe_plugins`.
+    Raises ValueError for a version that cannot be a folder name, or for a plugin without versions.
     """
-    _discover_entry_points()
-    return {name: cls for name, cls in _registered.items() if allowed is None or name in allowed}
+    if version is None:
+        return plugin_class(models_dir)
+    if not plugin_class.versioned:
+        raise ValueError(f"{plugin_class.name} has no versions to choose among")
+    if not VERSION_NAME.fullmatch(version):
+        raise ValueError(f"{version!r} is not a model version")
+    return plugin_class(models_dir, version=version)
 
 
-def describe_plugins(models_dir: str | Path, allowed: set[str] | None = None) -> list[dict]:
-    """name, version, availability and reason for every plugin, for admin pages and the CLI."""
+def describe_plugins(models_dir: str | Path, versions: Mapping[str, str] | None = None) -> list[dict]:
+    """name, version, availability and reason for every plugin of the app, for the CLI.
+
+    `versions` are the serving versions chosen for versioned plugins (None: the newest on disk).
+    """
     rows = []
-    for name, cls in available_plugins(allowed).items():
-        plugin = cls(models_dir)
+    for name, cls in deployment_plugins().items():
+        plugin = instantiate(cls, models_dir, (versions or {}).get(name))
         rows.append(
             {
                 "name": name,
@@ -114,27 +126,33 @@ def describe_plugins(models_dir: str | Path, allowed: set[str] | None = None) ->
     return rows
 
 
-def get_plugin(
-    name: str, models_dir: str | Path, allowed: set[str] | None = None, backend: str = KERAS
-) -> ClassifierPlugin:
-    """The process-wide loaded instance of a plugin (loaded on first use).
+def get_plugin(name: str, models_dir: str | Path, backend: str = KERAS,
+               version: str | None = None) -> ClassifierPlugin:
+    """The process-wide loaded instance of one of the app's plugins (loaded on first use).
 
-    `backend` is the runtime the deployment prefers (`ML_BACKEND`); a plugin that cannot
-    use it serves with its own. Raises `UnknownPlugin` or `PluginUnavailable` (whose
+    Instances are cached by plugin, folder, runtime and `version` (a versioned plugin's folder,
+    None: the newest on disk), so choosing another serving version loads it on the next job
+    without a restart. `backend` is the runtime the deployment prefers (`ML_BACKEND`); a plugin
+    that cannot use it serves with its own. Raises `UnknownPlugin` or `PluginUnavailable` (whose
     message says how to train it).
     """
-    if allowed is not None and name not in allowed:
+    classes = deployment_plugins()
+    if name not in classes:
         raise UnknownPlugin(name)
-    key = (name, Path(models_dir).resolve(), backend)
+    folder = Path(models_dir).resolve()
+    key = (name, folder, backend, version)
     with _lock:
         plugin = _instances.get(key)
         if plugin is None:
-            classes = available_plugins(allowed)  # scanned only when a plugin is first loaded
-            if name not in classes:
-                raise UnknownPlugin(name)
-            plugin = classes[name](models_dir)
+            try:
+                plugin = instantiate(classes[name], models_dir, version)
+            except ValueError as error:
+                raise PluginUnavailable(str(error)) from error
             plugin.prefer_runtime(backend)
             plugin.load()
+            # The version it replaces is no longer served: let it go once its last job ends.
+            for other in [k for k in _instances if k[:3] == key[:3]]:
+                del _instances[other]
             _instances[key] = plugin
     return plugin
 
@@ -151,11 +169,11 @@ __all__ = [
     "PluginUnavailable",
     "UnknownPlugin",
     "allowed_plugins",
-    "available_plugins",
     "deployment_plugins",
     "describe_plugins",
+    "discover_plugins",
     "forget_loaded_plugins",
     "get_plugin",
-    "register",
+    "instantiate",
     "register_plugins",
 ]

@@ -7,8 +7,12 @@ shipped pretrained default: a newly trained or installed model waits for an admi
 model card and switch it on. Making a model whose test accuracy is low (or unknown) the default
 asks for an explicit confirmation that names its numbers.
 
+A trained (versioned) plugin serves the version an admin chose (`set_serving_version`, audited,
+confirmed knowing its test numbers), never simply the newest folder: a version trained later waits
+until it is chosen. Without a choice the plugin cannot serve.
+
 Switches are read per call, so a change applies to the very next screening in every web and
-worker process without a restart (loaded models stay cached in the registry).
+worker process without a restart (loaded models stay cached in the registry, per version).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.plugin_setting import PluginSetting
-from app.plugins.registry import DEFAULT_PLUGIN, deployment_plugins
+from app.plugins.base import ClassifierPlugin, PluginUnavailable
+from app.plugins.registry import DEFAULT_PLUGIN, deployment_plugins, instantiate
 from app.security import audit
 from app.services.errors import ServiceError
 
@@ -39,6 +44,10 @@ class ConfirmationRequired(PluginSettingError):
     """The change is allowed, but only once the admin confirms it knowing the numbers."""
 
 
+class UnknownVersionError(PluginSettingError):
+    status = 404
+
+
 @dataclass
 class PluginStatus:
     """One plugin as the admin page and `flask plugins list` show it."""
@@ -50,6 +59,7 @@ class PluginStatus:
     unavailable_reason: str | None
     enabled: bool  # the admin's switch (unavailable plugins can't be switched)
     is_default: bool
+    versioned: bool = False  # a trained plugin: `version` is the serving version an admin chose
     labels: list[str] = field(default_factory=list)
     input_shape: list[int] = field(default_factory=list)
     card: dict = field(default_factory=dict)
@@ -84,22 +94,44 @@ def _settings() -> dict[str, PluginSetting]:
     return {row.name: row for row in db.session.scalars(select(PluginSetting))}
 
 
+def _not_chosen(name: str) -> str:
+    return (f"No version of {name} has been chosen to serve yet: open one of its versions under "
+            "Models & training and choose \"Serve this version\".")
+
+
+def _chosen(plugin_class, setting: PluginSetting | None) -> bool:
+    """Whether what serves is settled: a plugin without versions, or a trained one with a choice."""
+    return not plugin_class.versioned or (setting is not None and setting.serving_version is not None)
+
+
+def _serving_instance(name: str, plugin_class, setting: PluginSetting | None
+                      ) -> tuple[ClassifierPlugin, str | None]:
+    """An unloaded instance of what serves for `name`, and why it cannot serve (None: it can)."""
+    version = setting.serving_version if setting is not None else None
+    plugin = instantiate(plugin_class, current_app.config["ML_MODELS_DIR"],
+                         version if plugin_class.versioned else None)
+    if not _chosen(plugin_class, setting):
+        return plugin, plugin.unavailable_reason() or _not_chosen(name)
+    return plugin, plugin.unavailable_reason()
+
+
 def _status(name: str, plugin_class, setting: PluginSetting | None) -> PluginStatus:
-    plugin = plugin_class(current_app.config["ML_MODELS_DIR"])
-    reason = plugin.unavailable_reason()
+    plugin, reason = _serving_instance(name, plugin_class, setting)
+    chosen = _chosen(plugin_class, setting)
     try:
-        card = plugin.model_card()
+        card = plugin.model_card() if chosen else {"name": name, "description": plugin_class.description}
     except Exception as error:  # a third-party plugin's broken card must not break the page
         card = {"error": f"The model card could not be read: {error}"}
-    folder = plugin.weights_dir()
+    folder = plugin.weights_dir() if chosen else None
     return PluginStatus(
         name=name,
         description=plugin_class.description,
-        version=plugin.version,
+        version=plugin.version if chosen else None,
         available=reason is None,
         unavailable_reason=reason,
         enabled=_enabled(name, setting),
         is_default=False,
+        versioned=plugin_class.versioned,
         labels=list(plugin.labels),
         input_shape=list(plugin.input_shape),
         card=card,
@@ -133,9 +165,9 @@ def default_plugin_name() -> str:
     """The plugin new screenings use (`_choose_default`); the shipped default when none is usable,
     so the screening fails with the reason the patient can read rather than the submission."""
     settings = _settings()
-    models_dir = current_app.config["ML_MODELS_DIR"]
     usable = [name for name, plugin_class in deployment_plugins().items()
-              if _enabled(name, settings.get(name)) and plugin_class(models_dir).available()]
+              if _enabled(name, settings.get(name))
+              and _serving_instance(name, plugin_class, settings.get(name))[1] is None]
     return _choose_default(usable, settings) or DEFAULT_PLUGIN
 
 
@@ -229,12 +261,91 @@ def set_default(name: str, actor_id: int | None = None, confirmed: bool = False)
     return _find(name)[1]
 
 
+def serving_versions() -> dict[str, str]:
+    """The chosen serving version of every trained plugin that has one."""
+    return {name: row.serving_version for name, row in _settings().items() if row.serving_version}
+
+
+def serving_version(name: str) -> str | None:
+    """The version the next screening with `name` loads, read from the database each time (so a
+    worker follows the admin's choice without a restart); None for a plugin without versions.
+    Raises PluginUnavailable for a trained plugin none of whose versions was chosen."""
+    plugin_class = deployment_plugins().get(name)
+    if plugin_class is None or not plugin_class.versioned:
+        return None
+    setting = db.session.get(PluginSetting, name)
+    if setting is None or setting.serving_version is None:
+        raise PluginUnavailable(_not_chosen(name))
+    return setting.serving_version
+
+
+def test_numbers(card: dict) -> dict:
+    """A trained version's accuracy, macro-F1 and test-image count (its latest evaluation first)."""
+    for source in (card.get("evaluation"), card.get("test_metrics")):
+        if isinstance(source, dict) and isinstance(source.get("accuracy"), int | float):
+            return {"accuracy": float(source["accuracy"]), "macro_f1": source.get("macro_f1"),
+                    "samples": source.get("samples")}
+    return {}
+
+
+def set_serving_version(name: str, version: str, actor_id: int | None = None,
+                        confirmed: bool = False) -> PluginStatus:
+    """Make `version` the one every new screening with `name` uses (from the next job on).
+
+    Refused for a version that is not there, was stopped before it finished, or has no test
+    numbers; asks for confirmation (ConfirmationRequired, naming its test accuracy and macro-F1)
+    unless `confirmed`.
+    """
+    plugin_class = deployment_plugins().get(name)
+    if plugin_class is None:
+        raise UnknownPluginError(f"There is no classifier plugin called {name!r} in this deployment.")
+    if not plugin_class.versioned:
+        raise PluginSettingError(f"{name} ships its own weights; it has no trained versions to choose among.")
+    try:
+        plugin = instantiate(plugin_class, current_app.config["ML_MODELS_DIR"], version)
+    except ValueError as error:
+        raise UnknownVersionError(f"There is no version {version!r} of {name}.") from error
+    if plugin.weights_dir() is None:
+        raise UnknownVersionError(f"There is no version {version!r} of {name}.")
+    card = plugin.model_card()
+    if card.get("training", {}).get("stopped_early_by_admin"):
+        raise PluginSettingError(
+            f"{name} {version} was stopped before it finished training and cannot serve screenings; "
+            "train a complete version instead.")
+    numbers = test_numbers(card)
+    if not numbers:
+        raise PluginSettingError(
+            f"{name} {version} has no test results (its training did not finish), "
+            "so it cannot serve screenings.")
+    existing = db.session.get(PluginSetting, name)
+    previous = existing.serving_version if existing is not None else None
+    if previous == version:
+        raise PluginSettingError(f"{name} {version} is already the serving version.")
+    if not confirmed:
+        macro_f1 = numbers["macro_f1"]
+        raise ConfirmationRequired(
+            f"Serve {name} {version} for every new screening with {name}? On its test split "
+            f"({numbers['samples'] or 'an unknown number of'} images) it scored {numbers['accuracy']:.1%} "
+            f"accuracy and a macro-F1 of {macro_f1 if macro_f1 is None else format(macro_f1, '.3f')}. "
+            f"Now serving: {previous or 'no version'}.")
+    row = _row(name)
+    row.serving_version = version
+    row.updated_by_id = actor_id
+    audit.record("plugin.serve_version", actor_id=actor_id, target=f"plugin:{name}",
+                 details={"version": version, "previous": previous, "test_accuracy": numbers["accuracy"],
+                          "macro_f1": numbers["macro_f1"]})
+    db.session.commit()
+    return _find(name)[1]
+
+
 def confusion_matrix_file(name: str):
-    """The confusion-matrix PNG the trainer or evaluator left beside the weights, if any."""
+    """The confusion-matrix PNG the trainer or evaluator left beside the serving weights, if any."""
     classes = deployment_plugins()
     if name not in classes:
         return None
-    folder = classes[name](current_app.config["ML_MODELS_DIR"]).weights_dir()
+    setting = db.session.get(PluginSetting, name)
+    plugin, _ = _serving_instance(name, classes[name], setting)
+    folder = plugin.weights_dir() if _chosen(classes[name], setting) else None
     if folder is None or not folder.is_dir():
         return None
     images = sorted(folder.glob("confusion*.png"))

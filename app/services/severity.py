@@ -82,6 +82,11 @@ def _stored() -> dict | None:
         return None
 
 
+def trained_model() -> dict | None:
+    """What the last training stored (when, n, folds, CV MAE and RMSE, validated); None before any."""
+    return _stored()
+
+
 def estimate_for(screening: Screening) -> Estimate | None:
     """The estimate a doctor may see; None unless a validated model exists and the screening has a face."""
     stored = _stored()

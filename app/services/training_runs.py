@@ -17,15 +17,19 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs.queue import get_redis
+from app.ml.severity import AVEC2014_VIDEO
 from app.ml.training.uploads import UploadError, receive_upload, save_stream, server_datasets
 from app.models._time import utcnow
 from app.models.training_run import TrainingRun, TrainingStatus
 from app.plugins.base import CARD_FILE, EVALUATION_FILE, FER_LABELS, MODEL_FILE
 from app.security import audit
+from app.services import severity
 from app.services.errors import ServiceError
 
 TRAINABLE = ("baseline-cnn", "resnet50v2")
@@ -33,6 +37,9 @@ LABELS = FER_LABELS  # the classes every trainable plugin learns, in the model's
 # A running job writes its heartbeat every few seconds while it fits; evaluating and converting
 # the finished model write none, and take minutes for ResNet50V2 on CPU: hence the margin.
 HEARTBEAT_STALE = timedelta(minutes=30)
+# One severity training at a time: its job id is fixed, and the page reads its outcome by that id.
+SEVERITY_JOB_ID = "severity-training"
+SEVERITY_FOLDS = 5
 
 
 class TrainingRequestError(ServiceError):
@@ -209,3 +216,47 @@ def sweep_lost_runs(now=None) -> int:
 
 def recent_runs(limit: int = 20) -> list[TrainingRun]:
     return list(db.session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class SeverityState:
+    """The severity estimate on the models page: the stored model and the latest console job."""
+
+    model: dict | None
+    job_status: str | None  # queued, started, finished, failed; None when no job is remembered
+    error: str | None
+
+    # For orientation beside the clinic's errors: published video results on another instrument.
+    avec = AVEC2014_VIDEO
+
+    @property
+    def running(self) -> bool:
+        return self.job_status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED)
+
+
+def severity_state() -> SeverityState:
+    job_status = error = None
+    try:
+        job = Job.fetch(SEVERITY_JOB_ID, connection=get_redis())
+    except NoSuchJobError:
+        job = None
+    if job is not None:
+        job_status = job.get_status()
+        result = job.return_value() if job_status == JobStatus.FINISHED else None
+        if isinstance(result, dict) and "error" in result:
+            error = result["error"]
+        elif job_status == JobStatus.FAILED:
+            error = "The severity training failed on the worker; its log has the details."
+    return SeverityState(model=severity.trained_model(), job_status=job_status, error=error)
+
+
+def start_severity_training(actor_id: int | None) -> None:
+    """Queue the severity training (the code path of `flask ml train-severity`) on the training queue."""
+    from app.jobs.training import train_severity
+
+    if severity_state().running:
+        raise TrainingRequestError("The severity estimate is already being trained.", 409)
+    audit.record("severity.train", actor_id=actor_id, details={"folds": SEVERITY_FOLDS})
+    db.session.commit()
+    training_queue().enqueue(train_severity, SEVERITY_FOLDS, 1.0, job_id=SEVERITY_JOB_ID,
+                             result_ttl=30 * 24 * 3600, failure_ttl=30 * 24 * 3600)

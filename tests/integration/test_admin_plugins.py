@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.models.audit import AuditEvent
+from app.models.plugin_setting import PluginSetting
 from app.plugins.registry import DEFAULT_PLUGIN
 from app.services import plugin_settings
 from tests import factories
@@ -47,6 +48,9 @@ def app(app_factory, redis_url, models_dir):
     app = app_factory(ML_MODELS_DIR=models_dir)
     redis_lib.Redis.from_url(redis_url).flushdb()
     with app.app_context():
+        # Chosen to serve but not enabled: how the upgrade leaves a version trained before it.
+        db.session.add(PluginSetting(name=TRAINED, enabled=False, serving_version=VERSION))
+        db.session.commit()
         yield app
 
 

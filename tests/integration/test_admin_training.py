@@ -8,7 +8,6 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-import redis as redis_lib
 from sqlalchemy import select
 
 from app.extensions import db
@@ -20,15 +19,6 @@ from tests import factories
 from tests.helpers import csrf_token, login
 from tests.ml.fer_fixtures import fer_csv_text, fer_zip_bytes
 from tests.worker_process import FLASK, ROOT, worker_env
-
-
-@pytest.fixture
-def training_app(app_factory, tmp_path, redis_url):
-    app = app_factory(ML_MODELS_DIR=tmp_path / "ml_models", TRAINING_DATA_DIR=tmp_path / "training-data",
-                      RATELIMIT_ENABLED=False)
-    redis_lib.Redis.from_url(redis_url).flushdb()
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture
@@ -139,6 +129,63 @@ def test_a_run_whose_worker_died_is_failed_with_its_reason(training_app, admin_c
         run_id = run.id
     page = admin_client.get(f"/admin/models/runs/{run_id}").get_data(as_text=True)
     assert "failed" in page and "The worker stopped responding" in page
+
+
+def test_the_periodic_sweep_fails_a_lost_run_without_any_page_opened(training_app):
+    from app.jobs.periodic import ensure_scheduled, lease_key
+    from app.jobs.queue import get_queue, get_redis
+    from app.jobs.training import sweep_lost_training_runs
+
+    lost = TrainingRun(plugin="baseline-cnn", data_path="/nowhere", options={}, progress={},
+                       status=TrainingStatus.RUNNING, heartbeat_at=utcnow() - timedelta(hours=1))
+    beating = TrainingRun(plugin="baseline-cnn", data_path="/nowhere", options={}, progress={},
+                          status=TrainingStatus.RUNNING, heartbeat_at=utcnow())
+    db.session.add_all([lost, beating])
+    db.session.commit()
+    assert ensure_scheduled("training-sweep")
+    assert sweep_lost_training_runs() == 1
+    db.session.refresh(lost)
+    db.session.refresh(beating)
+    assert lost.status is TrainingStatus.FAILED and "The worker stopped responding" in lost.error
+    assert beating.status is TrainingStatus.RUNNING
+    # It scheduled its own next run.
+    assert get_redis().exists(lease_key("training-sweep"))
+    assert any(get_queue().fetch_job(job_id).func_name == "app.jobs.training.sweep_lost_training_runs"
+               for job_id in get_queue().scheduled_job_registry.get_job_ids())
+
+
+def test_the_console_trains_the_severity_estimate_on_a_worker_and_shows_its_errors(training_app,
+                                                                                   admin_client):
+    from app.plugins.registry import DEFAULT_PLUGIN
+    from app.services import simulated_cohort
+
+    def train_on_worker() -> str:
+        severity = admin_client.post("/admin/models/severity",
+                                     data={"csrf_token": csrf_token(admin_client, "/admin/models")})
+        assert severity.status_code == 303
+        assert "severity-running" in admin_client.get("/admin/models").get_data(as_text=True)
+        again = admin_client.post("/admin/models/severity",
+                                  data={"csrf_token": csrf_token(admin_client, "/admin/models")})
+        assert again.status_code == 409 and "already being trained" in again.get_data(as_text=True)
+        command = [FLASK, "--app", "wsgi", "worker", "--no-preload", "--burst", "--queue", "training"]
+        done = subprocess.run(command, env=worker_env(training_app), cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return admin_client.get("/admin/models").get_data(as_text=True)
+
+    page = train_on_worker()
+    assert "Too few screenings to train on" in page and "Not trained yet" in page
+
+    simulated_cohort.seed(30, DEFAULT_PLUGIN, separation=1.5, seed_value=1)
+    db.session.commit()
+    page = train_on_worker()
+    assert "Too few screenings" not in page
+    result = page.split('id="severity-result"')[1].split("</dl>")[0]
+    assert "on 30 patients (5-fold)" in result and "MAE" in result and "RMSE" in result
+    assert "0–27 scale" in result and "AVEC 2014" in result and "No: too few patients" in result
+    with training_app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("severity.train") == 2
 
 
 def test_unknown_versions_and_runs_are_404(admin_client):

@@ -49,6 +49,8 @@ def test_model_card_of_a_validated_group_shows_figures_and_charts_to_an_admin(cl
     page = _card(client, admin)
     assert "ROC AUC" in page and f"{snapshot.figures['auc']['estimate']:.2f}" in page
     assert "ROC curve" in page and "Calibration by decile" in page
+    for axis in ("false-positive rate", ">Sensitivity<", "mean indicator ÷ 100", ">Observed rate<"):
+        assert axis in page
     assert f"n = {snapshot.n_positive + snapshot.n_negative}" in page
     assert "Simulated data" in page
     # Aggregates only: no simulated patient is named, and no single indicator value is listed.
