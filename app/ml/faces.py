@@ -11,6 +11,7 @@ That also sidesteps the package's traps: no `min_face_size` shape error, plain-i
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,9 +104,12 @@ class FaceDetector:
         raise NotImplementedError
 
     def _onet(
-        self, images: np.ndarray, boxes: np.ndarray, index: np.ndarray
+        self, images: np.ndarray | Sequence[np.ndarray], boxes: np.ndarray, index: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """ONet on 48 px crops → offsets (n, 4), landmarks (n, 10), face scores (n,)."""
+        """ONet on 48 px crops → offsets (n, 4), landmarks (n, 10), face scores (n,).
+
+        `images` may also be a sequence of same-sized frames (see `refine`).
+        """
         raise NotImplementedError
 
     def _keep(self, boxes: np.ndarray, threshold: float) -> np.ndarray:
@@ -126,18 +130,21 @@ class FaceDetector:
         rows[:, 5:] /= factor
         return FaceDetection(_faces_from_rows(rows, width, height), (width, height))
 
-    def refine(self, frames: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def refine(
+        self, frames: np.ndarray | Sequence[np.ndarray], boxes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run only the last stage (ONet) at given boxes, one box per frame.
 
         This is the tracker for clips: a face barely moves between webcam frames, so the
         previous box re-centred by ONet's regression follows it, and ONet's face score
         says when the crop no longer looks like a face and a full detection is needed.
-        `frames` is (n, h, w, 3) uint8, `boxes` (n, 4) as x1, y1, x2, y2.
+        `frames` is (n, h, w, 3) uint8 or a sequence of n same-sized (h, w, c) uint8 frames
+        whose first three channels are RGB; `boxes` (n, 4) as x1, y1, x2, y2.
         Returns (scores (n,), boxes (n, 4) x1y1x2y2, keypoints (n, 10) xs then ys).
         """
         square = _square(boxes.astype(np.float32))
         offsets, landmarks, scores = self._onet(
-            frames, _crop_boxes(square, frames.shape[1:3]), np.arange(len(frames), dtype=np.int32)
+            frames, _crop_boxes(square, frames[0].shape[:2]), np.arange(len(frames), dtype=np.int32)
         )
         refined, keypoints = _apply_onet(square, offsets, landmarks)
         return scores, refined, keypoints
@@ -367,6 +374,8 @@ def aligned_crop(
     `margin` widens the box on each side (FER2013 faces include the forehead and chin);
     `zoom` and `shift` (fractions of the box side) make the jittered variants that the
     photo path averages over, since the classifier is sensitive to the exact crop.
+    `image` may be a Pillow "RGBX" image (a video frame shared without a copy, see
+    `VideoFrame.image`); the crop is RGB either way.
     """
     x1, y1, x2, y2 = (float(v) for v in box_xyxy)
     side = max(x2 - x1, y2 - y1) * (1 + 2 * margin) * zoom
@@ -390,6 +399,8 @@ def aligned_crop(
         centre_y - sin * half - cos * half,
     )
     crop = pil.transform((size, size), Image.AFFINE, coefficients, resample=Image.BILINEAR)
+    if crop.mode != "RGB":
+        crop = crop.convert("RGB")
     if mirror:
         crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
     return np.asarray(crop, dtype=np.uint8)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image, UnidentifiedImageError
 
 # 40 megapixels covers every phone camera; above that a "photo" is almost surely a bomb.
@@ -178,7 +179,19 @@ def reencode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
 class VideoFrame:
     index: int
     timestamp: float  # seconds from the first decoded frame
-    rgb: np.ndarray  # (height, width, 3) uint8
+    # (height, width, 4) uint8: R, G, B and a padding byte, the layout of Pillow's "RGBX" mode,
+    # so `image()` can share the pixels instead of copying the frame for every crop.
+    rgbx: np.ndarray
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """(height, width, 3) uint8 view of the same pixels (no copy)."""
+        return self.rgbx[..., :3]
+
+    def image(self) -> Image.Image:
+        """The frame as a Pillow "RGBX" image over the same memory (no copy)."""
+        height, width = self.rgbx.shape[:2]
+        return Image.frombuffer("RGBX", (width, height), self.rgbx, "raw", "RGBX", 0, 1)
 
 
 def open_video(source: str | Path | bytes, max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS):
@@ -235,6 +248,11 @@ def decode_clip(
                 context.thread_count = threads
             else:
                 context.thread_type = "AUTO"
+        # One converter for the whole clip: `frame.to_ndarray(format=...)` builds a new swscale
+        # context (with its slice threads) for every frame, which cost more than the conversion.
+        # One slice thread: the frames are small and a worker owns one core. RGBA's colour bytes
+        # are exactly RGB24's (same converter tables); its alpha byte is Pillow's "X".
+        reformatter = VideoReformatter()
         yielded = 0
         first_time: float | None = None
         last_time: float | None = None
@@ -255,7 +273,9 @@ def decode_clip(
                     raise VideoTooLarge()
                 if index % sample_every == 0:
                     yielded += 1
-                    yield VideoFrame(index, timestamp, frame.to_ndarray(format="rgb24"))
+                    rgbx = reformatter.reformat(frame, format="rgba", threads=1).to_ndarray()
+                    # Contiguous for `VideoFrame.image()`: rows of odd widths carry padding.
+                    yield VideoFrame(index, timestamp, np.ascontiguousarray(rgbx))
         except av.error.ArgumentError as exc:
             # EINVAL while opening or decoding: FFmpeg refused a frame size above max_pixels
             # (a clip that switches to huge frames is refused, not cut short and accepted).

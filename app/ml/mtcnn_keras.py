@@ -75,6 +75,9 @@ class KerasFaceDetector(FaceDetector):
         return offsets.numpy(), scores.numpy()[:, 1]
 
     def _onet(self, images, boxes, index):
+        if not isinstance(images, np.ndarray) or images.shape[-1] != 3:
+            # Frames of a clip come unstacked, with a padding channel (see `FaceDetector.refine`).
+            images = np.stack([np.asarray(image)[..., :3] for image in images])
         offsets, landmarks, scores = self._run_onet(images, boxes, index)
         return offsets.numpy(), landmarks.numpy(), scores.numpy()[:, 1]
 
