@@ -138,8 +138,9 @@ class FaceDetector:
         This is the tracker for clips: a face barely moves between webcam frames, so the
         previous box re-centred by ONet's regression follows it, and ONet's face score
         says when the crop no longer looks like a face and a full detection is needed.
-        `frames` is (n, h, w, 3) uint8 or a sequence of n same-sized (h, w, c) uint8 frames
-        whose first three channels are RGB; `boxes` (n, 4) as x1, y1, x2, y2.
+        `frames` is (n, h, w, 3) uint8 or a sequence of n same-sized (h, w, 3) uint8 frames
+        (a clip's, not stacked: that copy cost more than the crops); `boxes` (n, 4) as x1, y1,
+        x2, y2.
         Returns (scores (n,), boxes (n, 4) x1y1x2y2, keypoints (n, 10) xs then ys).
         """
         square = _square(boxes.astype(np.float32))
@@ -374,8 +375,6 @@ def aligned_crop(
     `margin` widens the box on each side (FER2013 faces include the forehead and chin);
     `zoom` and `shift` (fractions of the box side) make the jittered variants that the
     photo path averages over, since the classifier is sensitive to the exact crop.
-    `image` may be a Pillow "RGBX" image (a video frame shared without a copy, see
-    `VideoFrame.image`); the crop is RGB either way.
     """
     x1, y1, x2, y2 = (float(v) for v in box_xyxy)
     side = max(x2 - x1, y2 - y1) * (1 + 2 * margin) * zoom
@@ -399,8 +398,6 @@ def aligned_crop(
         centre_y - sin * half - cos * half,
     )
     crop = pil.transform((size, size), Image.AFFINE, coefficients, resample=Image.BILINEAR)
-    if crop.mode != "RGB":
-        crop = crop.convert("RGB")
     if mirror:
         crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
     return np.asarray(crop, dtype=np.uint8)

@@ -179,19 +179,7 @@ def reencode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
 class VideoFrame:
     index: int
     timestamp: float  # seconds from the first decoded frame
-    # (height, width, 4) uint8: R, G, B and a padding byte, the layout of Pillow's "RGBX" mode,
-    # so `image()` can share the pixels instead of copying the frame for every crop.
-    rgbx: np.ndarray
-
-    @property
-    def rgb(self) -> np.ndarray:
-        """(height, width, 3) uint8 view of the same pixels (no copy)."""
-        return self.rgbx[..., :3]
-
-    def image(self) -> Image.Image:
-        """The frame as a Pillow "RGBX" image over the same memory (no copy)."""
-        height, width = self.rgbx.shape[:2]
-        return Image.frombuffer("RGBX", (width, height), self.rgbx, "raw", "RGBX", 0, 1)
+    rgb: np.ndarray  # (height, width, 3) uint8
 
 
 def open_video(source: str | Path | bytes, max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS):
@@ -249,9 +237,9 @@ def decode_clip(
             else:
                 context.thread_type = "AUTO"
         # One converter for the whole clip: `frame.to_ndarray(format=...)` builds a new swscale
-        # context (with its slice threads) for every frame, which cost more than the conversion.
-        # One slice thread: the frames are small and a worker owns one core. RGBA's colour bytes
-        # are exactly RGB24's (same converter tables); its alpha byte is Pillow's "X".
+        # context (with its slice threads) for every frame, which cost more than converting.
+        # Same function, same pixels; one slice thread, since a worker owns one core. (RGBA out,
+        # which Pillow could share without a copy, is wrong at some widths: not used.)
         reformatter = VideoReformatter()
         yielded = 0
         first_time: float | None = None
@@ -273,9 +261,8 @@ def decode_clip(
                     raise VideoTooLarge()
                 if index % sample_every == 0:
                     yielded += 1
-                    rgbx = reformatter.reformat(frame, format="rgba", threads=1).to_ndarray()
-                    # Contiguous for `VideoFrame.image()`: rows of odd widths carry padding.
-                    yield VideoFrame(index, timestamp, np.ascontiguousarray(rgbx))
+                    rgb = reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+                    yield VideoFrame(index, timestamp, rgb)
         except av.error.ArgumentError as exc:
             # EINVAL while opening or decoding: FFmpeg refused a frame size above max_pixels
             # (a clip that switches to huge frames is refused, not cut short and accepted).

@@ -77,10 +77,9 @@ def convert_stages(models_dir: str | Path) -> list[Path]:
 def crop_and_resize(images, boxes: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
     """NumPy twin of `tf.image.crop_and_resize(images, boxes, index, (size, size))` (bilinear).
 
-    `images`: an (n, h, w, c) uint8 array, or a sequence of same-sized (h, w, c) uint8 arrays
+    `images`: an (n, h, w, 3) uint8 array, or a sequence of same-sized (h, w, 3) uint8 arrays
     (a clip's frames: stacking a chunk of them would copy more pixels than the crops read).
-    Channels past the third (the padding byte of RGBX frames) are ignored. `boxes` are
-    normalised y1, x1, y2, x2; samples outside the image are 0, as in TF.
+    `boxes` are normalised y1, x1, y2, x2; samples outside the image are 0, as in TF.
     """
     height, width = images[0].shape[:2]
     steps = np.arange(size, dtype=np.float32)
@@ -102,13 +101,12 @@ def crop_and_resize(images, boxes: np.ndarray, index: np.ndarray, size: int) -> 
     rows = np.stack([top, top, bottom, bottom])[:, :, :, None]
     cols = np.stack([left, right, left, right])[:, :, None, :]
     flat = rows * width + cols  # (4, boxes, size, size)
-    channels = images[0].shape[-1]
-    corners = np.empty((*flat.shape, channels), np.uint8)
+    corners = np.empty((*flat.shape, 3), np.uint8)
     for image in np.unique(index):
         # A photo's boxes all share one image; a clip's frames have one box each.
         mine = np.flatnonzero(index == image)
-        corners[:, mine] = np.take(images[image].reshape(-1, channels), flat[:, mine], axis=0)
-    upper_left, upper, lower_left, lower = corners.astype(np.float32)[..., :3]
+        corners[:, mine] = np.take(images[image].reshape(-1, 3), flat[:, mine], axis=0)
+    upper_left, upper, lower_left, lower = corners.astype(np.float32)
     # TF's arithmetic, operation for operation (a + b is b + a in floating point too), done in
     # place: these arrays are megabytes per chunk of frames.
     x_weight = x_lerp[:, None, :, None]

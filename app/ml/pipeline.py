@@ -262,7 +262,7 @@ class _ClipTracker:
         self._counted_at: float | None = None  # timestamp of the last full detection
 
     def _detect(self, frame: VideoFrame) -> Face | None:
-        detection = self.detector.detect(frame.image().convert("RGB"))
+        detection = self.detector.detect(frame.rgb)
         self._note_faces(frame.timestamp, len(detection.faces))
         return detection.primary
 
@@ -275,7 +275,7 @@ class _ClipTracker:
     def process(self, frames: list[VideoFrame]) -> list[tuple[np.ndarray, Face] | None]:
         """For each frame (all of one size), (classifier crop, face) or None when no face is there."""
         results: list[tuple[np.ndarray, Face] | None] = [None] * len(frames)
-        pixels = [frame.rgbx for frame in frames]
+        pixels = [frame.rgb for frame in frames]
         pending = list(range(len(frames)))
         attempts = 0
         while pending:
@@ -301,7 +301,7 @@ class _ClipTracker:
                 if score < TRACK_MIN_SCORE:
                     still_pending.append(index)
                     continue
-                results[index] = self._crop(frames[index].image(), box, points, float(score))
+                results[index] = self._crop(frames[index].rgb, box, points, float(score))
             good = [i for i in pending if results[i] is not None]
             if good:
                 last = good[-1]
@@ -318,17 +318,17 @@ class _ClipTracker:
         for frame in frames:
             if self._counted_at is None or frame.timestamp - self._counted_at >= FACE_COUNT_EVERY_SECONDS:
                 self.face_counts += 1
-                image = frame.image()
+                image = Image.fromarray(frame.rgb)
                 # The detector skips faces under a tenth of the short side, so its pyramid is
                 # the same on a frame reduced to COUNT_SHORT_SIDE: only its resizes get cheaper.
                 factor = max(1, min(image.size) // COUNT_SHORT_SIDE)
                 reduced = image.reduce(factor) if factor > 1 else image
-                self._note_faces(frame.timestamp, len(self.detector.detect(reduced.convert("RGB")).faces))
+                self._note_faces(frame.timestamp, len(self.detector.detect(reduced).faces))
 
     def _crop(
-        self, image: Image.Image, box: np.ndarray, points: np.ndarray, score: float
+        self, rgb: np.ndarray, box: np.ndarray, points: np.ndarray, score: float
     ) -> tuple[np.ndarray, Face]:
-        width, height = image.size
+        height, width = rgb.shape[:2]
         x1, y1 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
         x2, y2 = min(width, int(round(box[2]))), min(height, int(round(box[3])))
         eyes = ((float(points[0]), float(points[5])), (float(points[1]), float(points[6])))
@@ -340,9 +340,9 @@ class _ClipTracker:
                 "right_eye": (int(round(eyes[1][0])), int(round(eyes[1][1]))),
             },
         )
-        crop = aligned_crop(image, box, eyes, size=self.crop_size)
+        crop = aligned_crop(rgb, box, eyes, size=self.crop_size)
         if self.display_crop is None:
-            self.display_crop = aligned_crop(image, box, eyes, size=DISPLAY_CROP_SIZE)
+            self.display_crop = aligned_crop(rgb, box, eyes, size=DISPLAY_CROP_SIZE)
         return crop, face
 
 
@@ -354,11 +354,11 @@ def _chunks(frames: Iterator[VideoFrame], timer: _Timer) -> Iterator[list[VideoF
             frame = next(frames, None)
         if frame is None:
             break
-        if chunk and frame.rgbx.shape != chunk[0].rgbx.shape:
+        if chunk and frame.rgb.shape != chunk[0].rgb.shape:
             yield chunk  # the picture size changed mid-stream (a webm may do so)
             chunk = []
         chunk.append(frame)
-        height, width = frame.rgbx.shape[:2]
+        height, width = frame.rgb.shape[:2]
         if len(chunk) >= max(1, min(MAX_CHUNK_FRAMES, CHUNK_PIXELS // (height * width))):
             yield chunk
             chunk = []
@@ -393,7 +393,7 @@ def analyse_clip(
         decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
                               max_frame_pixels=max_frame_pixels)
         for chunk in _chunks(decoded, timer):
-            frame_size = frame_size or (chunk[0].rgbx.shape[1], chunk[0].rgbx.shape[0])
+            frame_size = frame_size or (chunk[0].rgb.shape[1], chunk[0].rgb.shape[0])
             with timer.stage("track"):
                 tracked = tracker.process(chunk)
             for item, result in zip(chunk, tracked, strict=True):
