@@ -17,7 +17,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.ml.faces import Face, FaceDetection, FaceDetector, aligned_crop, face_box_xyxy, face_eyes
+from app.ml.faces import (
+    Face,
+    FaceDetection,
+    FaceDetector,
+    aligned_crop,
+    centred_inside,
+    face_box_xyxy,
+    face_eyes,
+)
 from app.ml.media import (
     DEFAULT_MAX_CLIP_SECONDS,
     DEFAULT_MAX_FRAME_PIXELS,
@@ -310,20 +318,29 @@ class _ClipTracker:
                 # Lost the face on some frames: forget the box so the next round re-detects.
                 self.box = None
             pending = still_pending
-        self._count_faces(frames)
+        self._count_faces(frames, results)
         return results
 
-    def _count_faces(self, frames: list[VideoFrame]) -> None:
+    def _count_faces(self, frames: list[VideoFrame], results: list[tuple[np.ndarray, Face] | None]) -> None:
         """The periodic full detections; they only count, and never move the tracked box."""
-        for frame in frames:
-            if self._counted_at is None or frame.timestamp - self._counted_at >= FACE_COUNT_EVERY_SECONDS:
-                self.face_counts += 1
-                image = Image.fromarray(frame.rgb)
-                # The detector skips faces under a tenth of the short side, so its pyramid is
-                # the same on a frame reduced to COUNT_SHORT_SIDE: only its resizes get cheaper.
-                factor = max(1, min(image.size) // COUNT_SHORT_SIDE)
-                reduced = image.reduce(factor) if factor > 1 else image
+        for frame, result in zip(frames, results, strict=True):
+            if self._counted_at is not None and frame.timestamp - self._counted_at < FACE_COUNT_EVERY_SECONDS:
+                continue
+            self.face_counts += 1
+            image = Image.fromarray(frame.rgb)
+            # The detector skips faces under a tenth of the short side, so its pyramid is the
+            # same on a frame reduced to COUNT_SHORT_SIDE: only its resizes get cheaper.
+            factor = max(1, min(image.size) // COUNT_SHORT_SIDE)
+            reduced = image.reduce(factor) if factor > 1 else image
+            if result is None:
                 self._note_faces(frame.timestamp, len(self.detector.detect(reduced).faces))
+                continue
+            # The tracked face is known: look only for the others (see `FaceDetector.detect`).
+            tracked = face_box_xyxy(result[1]) / factor
+            found = self.detector.detect(reduced, known=tracked).faces
+            # A candidate from beside the face may still have been regressed onto it.
+            others = [face for face in found if not centred_inside(face_box_xyxy(face)[None], tracked)[0]]
+            self._note_faces(frame.timestamp, 1 + len(others))
 
     def _crop(
         self, rgb: np.ndarray, box: np.ndarray, points: np.ndarray, score: float

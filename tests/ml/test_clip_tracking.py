@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from app.ml import pipeline
+from app.ml.faces import face_box_xyxy
 from app.ml.media import decode_clip
 from tests.ml import hostile_clips
 
@@ -109,3 +110,14 @@ def test_a_clip_whose_picture_size_changes_is_analysed(detector, pretrained):
     result = pipeline.analyse_clip(clip, pretrained, detector)
     assert len(result.frames) == 8 and result.frame_size == (64, 64)
     assert result.status == "none"
+
+
+@pytest.mark.slow
+def test_detection_around_a_known_face_finds_only_the_others(detector, astronaut):
+    frame = patient_clip(astronaut, seconds=0.1, visitor=(0.0, 1.0))[0]
+    everyone = detector.detect(frame).faces
+    assert len(everyone) == 2
+    patient, visitor = everyone  # the largest first
+    others = detector.detect(frame, known=face_box_xyxy(patient)).faces
+    assert [face.box for face in others] == [visitor.box]
+    assert detector.detect(frame, known=face_box_xyxy(visitor)).faces[0].box == patient.box
