@@ -11,6 +11,7 @@ That also sidesteps the package's traps: no `min_face_size` shape error, plain-i
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,9 +104,12 @@ class FaceDetector:
         raise NotImplementedError
 
     def _onet(
-        self, images: np.ndarray, boxes: np.ndarray, index: np.ndarray
+        self, images: np.ndarray | Sequence[np.ndarray], boxes: np.ndarray, index: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """ONet on 48 px crops → offsets (n, 4), landmarks (n, 10), face scores (n,)."""
+        """ONet on 48 px crops → offsets (n, 4), landmarks (n, 10), face scores (n,).
+
+        `images` may also be a sequence of same-sized frames (see `refine`).
+        """
         raise NotImplementedError
 
     def _keep(self, boxes: np.ndarray, threshold: float) -> np.ndarray:
@@ -114,35 +118,44 @@ class FaceDetector:
 
     # --- the cascade ------------------------------------------------------------------
 
-    def detect(self, image: Image.Image | np.ndarray) -> FaceDetection:
-        """Find faces; the image is downscaled to `max_side` first and boxes mapped back."""
+    def detect(self, image: Image.Image | np.ndarray, known: np.ndarray | None = None) -> FaceDetection:
+        """Find faces; the image is downscaled to `max_side` first and boxes mapped back.
+
+        `known`: x1, y1, x2, y2 of a face already found (a clip's tracked face). Candidates
+        centred inside it are dropped after the first stage, so that only the rest of the
+        picture costs the later two; look for the faces other than that one this way.
+        """
         pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
         width, height = pil.size
         factor = min(1.0, self.max_side / max(width, height))
         if factor < 1.0:
             pil = pil.resize((max(1, round(width * factor)), max(1, round(height * factor))), Image.BILINEAR)
-        rows = self._detect_rows(pil)
+        rows = self._detect_rows(pil, None if known is None else np.asarray(known, np.float32) * factor)
         rows[:, :4] /= factor
         rows[:, 5:] /= factor
         return FaceDetection(_faces_from_rows(rows, width, height), (width, height))
 
-    def refine(self, frames: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def refine(
+        self, frames: np.ndarray | Sequence[np.ndarray], boxes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run only the last stage (ONet) at given boxes, one box per frame.
 
         This is the tracker for clips: a face barely moves between webcam frames, so the
         previous box re-centred by ONet's regression follows it, and ONet's face score
         says when the crop no longer looks like a face and a full detection is needed.
-        `frames` is (n, h, w, 3) uint8, `boxes` (n, 4) as x1, y1, x2, y2.
+        `frames` is (n, h, w, 3) uint8 or a sequence of n same-sized (h, w, 3) uint8 frames
+        (a clip's, not stacked: that copy cost more than the crops); `boxes` (n, 4) as x1, y1,
+        x2, y2.
         Returns (scores (n,), boxes (n, 4) x1y1x2y2, keypoints (n, 10) xs then ys).
         """
         square = _square(boxes.astype(np.float32))
         offsets, landmarks, scores = self._onet(
-            frames, _crop_boxes(square, frames.shape[1:3]), np.arange(len(frames), dtype=np.int32)
+            frames, _crop_boxes(square, frames[0].shape[:2]), np.arange(len(frames), dtype=np.int32)
         )
         refined, keypoints = _apply_onet(square, offsets, landmarks)
         return scores, refined, keypoints
 
-    def _detect_rows(self, pil: Image.Image) -> np.ndarray:
+    def _detect_rows(self, pil: Image.Image, known: np.ndarray | None = None) -> np.ndarray:
         """Rows of x1, y1, x2, y2, score, 5 keypoint xs, 5 keypoint ys (detector pixels)."""
         empty = np.empty((0, 15), np.float32)
         rgb = np.asarray(pil, dtype=np.uint8)
@@ -155,6 +168,8 @@ class FaceDetector:
             boxes = _pnet_boxes(regression, probability, scale, self.thresholds[0])
             candidates.append(boxes[self._keep(boxes, 0.5)])
         boxes = np.concatenate(candidates) if candidates else empty[:, :5]
+        if known is not None:
+            boxes = boxes[~centred_inside(boxes, known)]
         if not len(boxes):
             return empty
         boxes = _square(boxes[self._keep(boxes, 0.7)])
@@ -186,6 +201,13 @@ class FaceDetector:
             scales.append(scale)
             scale *= self.scale_factor
         return scales
+
+
+def centred_inside(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Which x1y1x2y2 `boxes` have their centre inside `box` (x1, y1, x2, y2)."""
+    centre_x = (boxes[:, 0] + boxes[:, 2]) / 2
+    centre_y = (boxes[:, 1] + boxes[:, 3]) / 2
+    return (box[0] <= centre_x) & (centre_x <= box[2]) & (box[1] <= centre_y) & (centre_y <= box[3])
 
 
 def nms_iou(boxes: np.ndarray, threshold: float) -> np.ndarray:

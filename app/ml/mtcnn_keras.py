@@ -75,6 +75,8 @@ class KerasFaceDetector(FaceDetector):
         return offsets.numpy(), scores.numpy()[:, 1]
 
     def _onet(self, images, boxes, index):
+        if not isinstance(images, np.ndarray):
+            images = np.stack(images)  # a clip's frames come unstacked (see `FaceDetector.refine`)
         offsets, landmarks, scores = self._run_onet(images, boxes, index)
         return offsets.numpy(), landmarks.numpy(), scores.numpy()[:, 1]
 

@@ -17,10 +17,19 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.ml.faces import Face, FaceDetection, FaceDetector, aligned_crop, face_box_xyxy, face_eyes
+from app.ml.faces import (
+    Face,
+    FaceDetection,
+    FaceDetector,
+    aligned_crop,
+    centred_inside,
+    face_box_xyxy,
+    face_eyes,
+)
 from app.ml.media import (
     DEFAULT_MAX_CLIP_SECONDS,
     DEFAULT_MAX_FRAME_PIXELS,
+    VideoFrame,
     decode_clip,
     decode_image,
     reencode_jpeg,
@@ -45,6 +54,11 @@ PHOTO_VIEWS = (
 TRACK_MIN_SCORE = 0.7
 # Full detections allowed per chunk when tracking is lost, to bound the cost of faceless clips.
 MAX_REDETECTIONS_PER_CHUNK = 3
+# While a face is tracked, a full detection at least this often (seconds of video) counts the
+# faces in the picture; a person who stays in it for a second or longer is noticed.
+FACE_COUNT_EVERY_SECONDS = 1.0
+# ... on the frame reduced (by a whole factor) to a short side of at least this many pixels.
+COUNT_SHORT_SIDE = 240
 # Frames per chunk are bounded by pixels so 1080p clips do not blow the worker's memory.
 CHUNK_PIXELS = 10_000_000
 MAX_CHUNK_FRAMES = 32
@@ -144,9 +158,13 @@ class ClipAnalysis:
     detections: int
     primary_crop_jpeg: bytes | None = None
     frame_size: tuple[int, int] | None = field(default=None)
+    face_counts: int = 0  # full detections made only to count the faces
+    several_faces_at: list[float] = field(default_factory=list)  # seconds where > 1 face was seen
 
     @property
     def status(self) -> str:
+        """ "several" when another face was seen at any full detection: the tracked (primary)
+        face is still the only one classified, and the result says someone else appeared."""
         if self.summary is None:
             return "none"
         return "several" if self.max_faces_seen > 1 else "one"
@@ -164,7 +182,9 @@ class ClipAnalysis:
             "frames_decoded": len(self.frames),
             "frames_with_face": self.frames_with_face,
             "full_detections": self.detections,
+            "face_counts": self.face_counts,
             "max_faces_seen": self.max_faces_seen,
+            "several_faces_at": [round(t, 3) for t in self.several_faces_at],
             "frames": [frame.to_dict() for frame in self.frames],
             "summary": self.summary.to_dict() if self.summary else None,
             "timings_ms": self.timings_ms,
@@ -229,25 +249,41 @@ def analyse_photo(
 
 
 class _ClipTracker:
-    """Follows the primary face through a clip: full MTCNN only when ONet loses it."""
+    """Follows the primary face through a clip: full MTCNN only when ONet loses it.
+
+    The primary face is the most prominent one at the detection that started the track
+    (`FaceDetection.primary`: the largest); it is the one classified on every frame. ONet
+    only ever looks at that face's box, so a full detection also runs once every
+    `FACE_COUNT_EVERY_SECONDS` of video to count the faces in the picture: someone who
+    walks into the room is then noticed (`several_faces_at`), though never classified.
+    """
 
     def __init__(self, detector: FaceDetector, crop_size: int):
         self.detector = detector
         self.crop_size = crop_size
         self.box: np.ndarray | None = None  # x1, y1, x2, y2 of the last good frame
-        self.detections = 0
+        self.detections = 0  # full detections because the face was lost
+        self.face_counts = 0  # full detections made only to count the faces
         self.max_faces_seen = 0
+        self.several_faces_at: list[float] = []
         self.display_crop: np.ndarray | None = None
+        self._counted_at: float | None = None  # timestamp of the last full detection
 
-    def _detect(self, rgb: np.ndarray) -> tuple[Face | None, int]:
-        self.detections += 1
-        detection = self.detector.detect(rgb)
-        self.max_faces_seen = max(self.max_faces_seen, len(detection.faces))
-        return detection.primary, len(detection.faces)
+    def _detect(self, frame: VideoFrame) -> Face | None:
+        detection = self.detector.detect(frame.rgb)
+        self._note_faces(frame.timestamp, len(detection.faces))
+        return detection.primary
 
-    def process(self, frames: np.ndarray) -> list[tuple[np.ndarray, Face] | None]:
-        """For each frame, (classifier crop, face) or None when no face is there."""
+    def _note_faces(self, timestamp: float, count: int) -> None:
+        self._counted_at = max(timestamp, self._counted_at or 0.0)
+        self.max_faces_seen = max(self.max_faces_seen, count)
+        if count > 1:
+            self.several_faces_at.append(timestamp)
+
+    def process(self, frames: list[VideoFrame]) -> list[tuple[np.ndarray, Face] | None]:
+        """For each frame (all of one size), (classifier crop, face) or None when no face is there."""
         results: list[tuple[np.ndarray, Face] | None] = [None] * len(frames)
+        pixels = [frame.rgb for frame in frames]
         pending = list(range(len(frames)))
         attempts = 0
         while pending:
@@ -257,13 +293,14 @@ class _ClipTracker:
                 attempts += 1
                 # Spread the allowed detections over the chunk: faces may appear mid-way.
                 index = pending[(len(pending) - 1) * (attempts - 1) // max(1, MAX_REDETECTIONS_PER_CHUNK - 1)]
-                face, _ = self._detect(frames[index])
+                self.detections += 1
+                face = self._detect(frames[index])
                 if face is None:
                     pending.remove(index)
                     continue
                 self.box = face_box_xyxy(face)
-            # All frames pending (the usual case) need no fancy-indexed copy of the chunk.
-            batch = frames if len(pending) == len(frames) else frames[pending]
+            # The frames go to ONet unstacked: a stacked copy of the chunk cost more than the crops.
+            batch = pixels if len(pending) == len(frames) else [pixels[i] for i in pending]
             scores, boxes, keypoints = self.detector.refine(
                 batch, np.repeat(self.box[None], len(pending), axis=0)
             )
@@ -272,7 +309,7 @@ class _ClipTracker:
                 if score < TRACK_MIN_SCORE:
                     still_pending.append(index)
                     continue
-                results[index] = self._crop(frames[index], box, points, float(score))
+                results[index] = self._crop(frames[index].rgb, box, points, float(score))
             good = [i for i in pending if results[i] is not None]
             if good:
                 last = good[-1]
@@ -281,7 +318,29 @@ class _ClipTracker:
                 # Lost the face on some frames: forget the box so the next round re-detects.
                 self.box = None
             pending = still_pending
+        self._count_faces(frames, results)
         return results
+
+    def _count_faces(self, frames: list[VideoFrame], results: list[tuple[np.ndarray, Face] | None]) -> None:
+        """The periodic full detections; they only count, and never move the tracked box."""
+        for frame, result in zip(frames, results, strict=True):
+            if self._counted_at is not None and frame.timestamp - self._counted_at < FACE_COUNT_EVERY_SECONDS:
+                continue
+            self.face_counts += 1
+            image = Image.fromarray(frame.rgb)
+            # The detector skips faces under a tenth of the short side, so its pyramid is the
+            # same on a frame reduced to COUNT_SHORT_SIDE: only its resizes get cheaper.
+            factor = max(1, min(image.size) // COUNT_SHORT_SIDE)
+            reduced = image.reduce(factor) if factor > 1 else image
+            if result is None:
+                self._note_faces(frame.timestamp, len(self.detector.detect(reduced).faces))
+                continue
+            # The tracked face is known: look only for the others (see `FaceDetector.detect`).
+            tracked = face_box_xyxy(result[1]) / factor
+            found = self.detector.detect(reduced, known=tracked).faces
+            # A candidate from beside the face may still have been regressed onto it.
+            others = [face for face in found if not centred_inside(face_box_xyxy(face)[None], tracked)[0]]
+            self._note_faces(frame.timestamp, 1 + len(others))
 
     def _crop(
         self, rgb: np.ndarray, box: np.ndarray, points: np.ndarray, score: float
@@ -302,6 +361,26 @@ class _ClipTracker:
         if self.display_crop is None:
             self.display_crop = aligned_crop(rgb, box, eyes, size=DISPLAY_CROP_SIZE)
         return crop, face
+
+
+def _chunks(frames: Iterator[VideoFrame], timer: _Timer) -> Iterator[list[VideoFrame]]:
+    """Consecutive frames of one size, bounded by `MAX_CHUNK_FRAMES` and `CHUNK_PIXELS`."""
+    chunk: list[VideoFrame] = []
+    while True:
+        with timer.stage("decode"):
+            frame = next(frames, None)
+        if frame is None:
+            break
+        if chunk and frame.rgb.shape != chunk[0].rgb.shape:
+            yield chunk  # the picture size changed mid-stream (a webm may do so)
+            chunk = []
+        chunk.append(frame)
+        height, width = frame.rgb.shape[:2]
+        if len(chunk) >= max(1, min(MAX_CHUNK_FRAMES, CHUNK_PIXELS // (height * width))):
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def analyse_clip(
@@ -330,22 +409,10 @@ def analyse_clip(
         report(0.0, "Reading the video")
         decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
                               max_frame_pixels=max_frame_pixels)
-        chunk = []
-        while True:
-            with timer.stage("decode"):
-                frame = next(decoded, None)
-            if frame is not None:
-                frame_size = frame_size or (frame.rgb.shape[1], frame.rgb.shape[0])
-                chunk.append(frame)
-                limit = max(
-                    1, min(MAX_CHUNK_FRAMES, CHUNK_PIXELS // (frame.rgb.shape[0] * frame.rgb.shape[1]))
-                )
-                if len(chunk) < limit:
-                    continue
-            if not chunk:
-                break
+        for chunk in _chunks(decoded, timer):
+            frame_size = frame_size or (chunk[0].rgb.shape[1], chunk[0].rgb.shape[0])
             with timer.stage("track"):
-                tracked = tracker.process(np.stack([f.rgb for f in chunk]))
+                tracked = tracker.process(chunk)
             for item, result in zip(chunk, tracked, strict=True):
                 if result is None:
                     frames.append(FrameResult(item.index, item.timestamp, None, None))
@@ -357,9 +424,6 @@ def analyse_clip(
             seconds = chunk[-1].timestamp
             # The length is unknown until the end (webm has no duration): scale by the limit.
             report(min(0.9, 0.9 * seconds / max_seconds), f"Analysed {seconds:.0f} s of video")
-            chunk = []
-            if frame is None:
-                break
         report(0.9, "Classifying expressions")
         with timer.stage("classify"):
             probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))
@@ -381,4 +445,6 @@ def analyse_clip(
         tracker.detections,
         crop_jpeg,
         frame_size,
+        tracker.face_counts,
+        tracker.several_faces_at,
     )
