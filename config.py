@@ -231,6 +231,9 @@ class Config:
     # a stream whose reader has gone away notices and closes.
     LIVE_STREAM_SECONDS = _env_int("LIVE_STREAM_SECONDS", 60)
     LIVE_HEARTBEAT_SECONDS = _env_int("LIVE_HEARTBEAT_SECONDS", 5)
+    # A stream checks again this often that its reader may still read (and at once when access
+    # is taken away), so a revoked reader's stream ends within seconds, not at its lifetime.
+    LIVE_ACCESS_CHECK_SECONDS = _env_int("LIVE_ACCESS_CHECK_SECONDS", 2)
     # Safety-net sweep in the worker: lost follow-up reminders, e-mails never queued (0: off).
     CARE_SWEEP_SECONDS = _env_int("CARE_SWEEP_SECONDS", 900)
 
