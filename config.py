@@ -157,6 +157,10 @@ class Config:
     MEDIA_DIR = os.environ.get("MEDIA_DIR") or None  # None: <instance path>/media
     MEDIA_ENCRYPTION_KEY = os.environ.get("MEDIA_ENCRYPTION_KEY") or None
     MEDIA_RETENTION = os.environ.get("MEDIA_RETENTION", "keep")  # keep | delete (raw upload after analysis)
+    # A photo or clip sent with a screening form that came back with an error is kept this long
+    # for the resubmission (app/storage/held_uploads.py); a sweep this often deletes older ones.
+    HELD_UPLOAD_SECONDS = _env_int("HELD_UPLOAD_SECONDS", 3600)
+    HELD_UPLOAD_SWEEP_SECONDS = _env_int("HELD_UPLOAD_SWEEP_SECONDS", 600)
     # Analysis jobs: hard timeout, RQ retries on errors, and when a `running` screening with no
     # progress for this long counts as abandoned (worker lost) and is requeued by the sweep.
     SCREENING_JOB_TIMEOUT = _env_int("SCREENING_JOB_TIMEOUT", 180)

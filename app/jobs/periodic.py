@@ -32,6 +32,8 @@ PERIODIC_JOBS = {
                                    120),
     "care-sweep": PeriodicJob("app.jobs.notifications.care_sweep", "CARE_SWEEP_SECONDS", 300),
     "evidence-refresh": PeriodicJob("app.jobs.evidence.refresh_evidence", "EVIDENCE_REFRESH_SECONDS", 600),
+    "held-upload-sweep": PeriodicJob("app.jobs.held_uploads.sweep_held_uploads", "HELD_UPLOAD_SWEEP_SECONDS",
+                                     120),
 }
 
 
