@@ -159,6 +159,10 @@ class Config:
     MEDIA_DIR = os.environ.get("MEDIA_DIR") or None  # None: <instance path>/media
     MEDIA_ENCRYPTION_KEY = os.environ.get("MEDIA_ENCRYPTION_KEY") or None
     MEDIA_RETENTION = os.environ.get("MEDIA_RETENTION", "keep")  # keep | delete (raw upload after analysis)
+    # A photo or clip sent with a screening form that came back with an error is kept this long
+    # for the resubmission (app/storage/held_uploads.py); a sweep this often deletes older ones.
+    HELD_UPLOAD_SECONDS = _env_int("HELD_UPLOAD_SECONDS", 3600)
+    HELD_UPLOAD_SWEEP_SECONDS = _env_int("HELD_UPLOAD_SWEEP_SECONDS", 600)
     # Analysis jobs: hard timeout, RQ retries on errors, and when a `running` screening with no
     # progress for this long counts as abandoned (worker lost) and is requeued by the sweep.
     SCREENING_JOB_TIMEOUT = _env_int("SCREENING_JOB_TIMEOUT", 180)
@@ -236,6 +240,9 @@ class Config:
     # a stream whose reader has gone away notices and closes.
     LIVE_STREAM_SECONDS = _env_int("LIVE_STREAM_SECONDS", 60)
     LIVE_HEARTBEAT_SECONDS = _env_int("LIVE_HEARTBEAT_SECONDS", 5)
+    # A stream checks again this often that its reader may still read (and at once when access
+    # is taken away), so a revoked reader's stream ends within seconds, not at its lifetime.
+    LIVE_ACCESS_CHECK_SECONDS = _env_int("LIVE_ACCESS_CHECK_SECONDS", 2)
     # Safety-net sweep in the worker: lost follow-up reminders, e-mails never queued (0: off).
     CARE_SWEEP_SECONDS = _env_int("CARE_SWEEP_SECONDS", 900)
 

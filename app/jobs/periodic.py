@@ -33,6 +33,8 @@ PERIODIC_JOBS = {
     "care-sweep": PeriodicJob("app.jobs.notifications.care_sweep", "CARE_SWEEP_SECONDS", 300),
     "evidence-refresh": PeriodicJob("app.jobs.evidence.refresh_evidence", "EVIDENCE_REFRESH_SECONDS", 600),
     "training-sweep": PeriodicJob("app.jobs.training.sweep_lost_training_runs", "TRAINING_SWEEP_SECONDS", 60),
+    "held-upload-sweep": PeriodicJob("app.jobs.held_uploads.sweep_held_uploads", "HELD_UPLOAD_SWEEP_SECONDS",
+                                     120),
 }
 
 

@@ -75,6 +75,16 @@ def current_record() -> dict[str, str] | None:
     return {k.decode(): v.decode() for k, v in raw.items()} or None
 
 
+def current_sid() -> str | None:
+    return session.get("sid")
+
+
+def is_open(sid: str | None, user_id: int) -> bool:
+    """Whether the session `sid` is still `user_id`'s (not logged out, ended or expired): for
+    work that outlives its request, such as a live stream."""
+    return bool(sid) and get_redis().hget(_key(sid), "user") == str(user_id).encode()
+
+
 def _set(**fields) -> None:
     get_redis().hset(_key(session["sid"]), mapping=fields)
 

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models._time import utcnow
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
-from app.services import accounts
+from app.services import accounts, live
 from app.services.errors import ServiceError
 
 
@@ -87,4 +87,5 @@ def _close(profile: DoctorProfile, admin: User, reason: str, status: Verificatio
     profile.verified_at = utcnow()
     audit.record(action, actor_id=admin.id, target=f"user:{profile.user_id}", details={"reason": reason})
     db.session.commit()
+    live.access_changed(profile.user_id)  # a revoked doctor's open streams end
     return profile

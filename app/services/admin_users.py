@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.user import Role, User
 from app.security import audit
+from app.services import live
 from app.services.errors import ServiceError
 
 PER_PAGE = 25
@@ -65,6 +66,7 @@ def deactivate(user_id: int, admin: User) -> User:
     audit.record("user.deactivate", actor_id=admin.id, target=f"user:{user.id}",
                  patient_id=user.id if user.role is Role.PATIENT else None)
     db.session.commit()
+    live.access_changed(user.id)  # their open streams end
     return user
 
 

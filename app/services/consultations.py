@@ -14,7 +14,7 @@ from app.models.screening import Screening, ScreeningStatus
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
 from app.security.policy import care_records_visible_to, consultation_visible_to, screening_visible_to
-from app.services import links, notifications
+from app.services import links, live, notifications
 from app.services.errors import ServiceError
 
 MESSAGE_MAX = 2000
@@ -155,6 +155,7 @@ def close(user: User, consultation: Consultation) -> Consultation:
     notifications.notify(other, "consultation.closed", N_("A consultation was closed"),
                          links.consultation_path(consultation.id))
     db.session.commit()
+    live.access_changed(consultation.patient_id, consultation.doctor_id)  # their open chat streams end
     return consultation
 
 
@@ -203,6 +204,7 @@ def revoke_share(patient: User, consultation: Consultation, share_id: int) -> Sc
                      target=f"screening:{share.screening_id}",
                      details={"consultation_id": consultation.id})
         db.session.commit()
+        live.access_changed(consultation.doctor_id)  # the doctor's open progress stream ends
     return share
 
 

@@ -52,3 +52,17 @@ def load(relative: str) -> bytes:
 def delete(relative: str | None) -> None:
     if relative:
         _resolve(relative).unlink(missing_ok=True)
+
+
+def modified_at(relative: str) -> float | None:
+    """When the file was written (seconds since the epoch), or None if it is not there."""
+    try:
+        return _resolve(relative).stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def find(pattern: str) -> list[str]:
+    """Paths (relative to the media folder) of the files matching a glob `pattern`."""
+    root = media_root()
+    return [path.relative_to(root).as_posix() for path in root.glob(pattern) if path.is_file()]

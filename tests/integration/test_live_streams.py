@@ -11,9 +11,9 @@ import redis
 
 from app.extensions import db
 from app.jobs.queue import get_redis
-from app.services import admin_doctors, chat, consultations, live
+from app.services import admin_doctors, admin_users, chat, consultations, live
 from tests import factories
-from tests.helpers import client_for
+from tests.helpers import client_for, csrf_token
 
 
 @pytest.fixture
@@ -149,3 +149,120 @@ def test_the_worker_s_progress_reaches_the_result_page_as_a_nudge(app, patient):
     screening.status = ScreeningStatus.DONE
     db.session.commit()
     assert owner.get(url).status_code == 204  # finished: nothing more to stream
+
+
+# --- A reader who loses access -------------------------------------------------------------
+
+class _StreamReader:
+    """Reads a stream in its own thread (as a server would, without the test's app context) and
+    notes when it ended and how."""
+
+    def __init__(self, client, url: str):
+        self.events: list[bytes] = []
+        self.opened, self.ended, self.leaving = threading.Event(), threading.Event(), threading.Event()
+        self.response = client.get(url)
+        assert self.response.status_code == 200, self.response.status_code
+        self.thread = threading.Thread(target=self._read)
+        self.thread.start()
+        assert self.opened.wait(10), "the stream never opened"
+
+    def _read(self):
+        for event in self.response.response:
+            self.events.append(event)
+            self.opened.set()
+            if self.leaving.is_set():  # the reader goes away at the next heartbeat
+                self.response.close()
+                break
+        self.ended_at = time.monotonic()
+        self.ended.set()
+
+    def leave(self):
+        self.leaving.set()
+        self.thread.join(5)
+
+    def ends_within(self, seconds: float) -> float:
+        started = time.monotonic()
+        assert self.ended.wait(seconds), f"the stream still ran {seconds}s after access was taken away"
+        self.thread.join(5)
+        return self.ended_at - started
+
+
+def _shared(app):
+    """A patient, and a doctor treating them who can see one of their screenings mid-analysis."""
+    from app.models.screening import ScreeningStatus
+
+    patient, doctor = factories.patient(), factories.doctor()
+    screening = factories.screening(patient, total=9, status=ScreeningStatus.RUNNING)
+    consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
+    consultations.accept(doctor, consultation)
+    return patient, doctor, consultation, screening
+
+
+@pytest.fixture
+def slow_recheck(app):
+    """Access is re-checked only every 30 s: a stream that ends sooner was ended by the nudge."""
+    app.config.update(LIVE_STREAM_SECONDS=60, LIVE_HEARTBEAT_SECONDS=0.5, LIVE_ACCESS_CHECK_SECONDS=30)
+
+
+def test_closing_the_consultation_ends_both_chat_streams_at_once(app, opened, slow_recheck):
+    patient, doctor, consultation = opened
+    url, channel = f"/consultations/{consultation.id}/stream", live.chat_channel(consultation.id)
+    db.session.commit()
+    readers = [_StreamReader(client_for(app, person), url) for person in (doctor, patient)]
+    consultations.close(patient, consultation)
+    for reader in readers:
+        assert reader.ends_within(3) < 2
+        assert reader.events[-1] == b"event: end\ndata: revoked\n\n"
+    assert _subscribers(channel) == 0 and _subscribers(live.access_channel(doctor.id)) == 0
+
+
+def test_stopping_sharing_ends_the_doctor_s_progress_stream_not_the_patient_s(app, slow_recheck):
+    patient, doctor, consultation, screening = _shared(app)
+    url = f"/screenings/{screening.id}/stream"
+    db.session.commit()
+    doctor_stream = _StreamReader(client_for(app, doctor), url)
+    patient_stream = _StreamReader(client_for(app, patient), url)
+    share = consultation.shares[0]
+    consultations.revoke_share(patient, consultation, share.id)
+    assert doctor_stream.ends_within(3) < 2
+    assert doctor_stream.events[-1] == b"event: end\ndata: revoked\n\n"
+    assert not patient_stream.ended.wait(1), "the patient's own stream ended too"
+    patient_stream.leave()
+    assert client_for(app, doctor).get(url).status_code == 404  # the reconnect is refused
+
+
+def test_deactivating_the_account_ends_its_streams(app, opened, slow_recheck):
+    patient, _, consultation = opened
+    reader = _StreamReader(client_for(app, patient), f"/consultations/{consultation.id}/stream")
+    admin_users.deactivate(patient.id, factories.admin())
+    assert reader.ends_within(3) < 2
+    assert reader.events[-1] == b"event: end\ndata: revoked\n\n"
+
+
+def test_logging_out_ends_that_session_s_streams_only(app, opened, slow_recheck):
+    patient, _, consultation = opened
+    url = f"/consultations/{consultation.id}/stream"
+    leaving, staying = client_for(app, patient), client_for(app, patient)  # two browsers
+    db.session.commit()
+    leaving_stream, staying_stream = _StreamReader(leaving, url), _StreamReader(staying, url)
+    response = leaving.post("/auth/logout", data={"csrf_token": csrf_token(leaving, "/consultations")})
+    assert response.status_code == 302
+    assert leaving_stream.ends_within(3) < 2
+    assert leaving_stream.events[-1] == b"event: end\ndata: revoked\n\n"
+    assert not staying_stream.ended.wait(1), "the other browser's stream ended too"
+    staying_stream.leave()
+
+
+def test_a_missed_nudge_is_caught_by_the_periodic_check(app, slow_recheck):
+    """Access taken away without a nudge (here: straight in the database) still ends the
+    stream within one check interval."""
+    from app.models._time import utcnow
+
+    app.config.update(LIVE_ACCESS_CHECK_SECONDS=1)
+    _, doctor, consultation, screening = _shared(app)
+    db.session.commit()
+    reader = _StreamReader(client_for(app, doctor), f"/screenings/{screening.id}/stream")
+    consultation.shares[0].revoked_at = utcnow()
+    db.session.commit()
+    assert reader.ends_within(4) < 2.5
+    assert reader.events[-1] == b"event: end\ndata: revoked\n\n"

@@ -22,7 +22,7 @@ from app.blueprints.sso import routes as sso_routes
 from app.extensions import limiter
 from app.security import login_throttle, mfa, sessions
 from app.security.redirects import safe_next
-from app.services import accounts
+from app.services import accounts, live
 from app.services import mfa as mfa_service
 
 # Sign-up, reset and resend all send e-mail: one budget per client address for all of them.
@@ -83,9 +83,11 @@ def login():
 @login_required
 def logout():
     after_sso = sso_routes.logout_redirect()  # before the session ends: it holds the ID token
+    user_id = current_user.id
     sessions.end_current()
     logout_user()
     session.clear()
+    live.access_changed(user_id)  # streams of this session end; the account's others check and go on
     flash(_("You have been logged out."), "info")
     return redirect(after_sso or url_for("auth.login"))
 

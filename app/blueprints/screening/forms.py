@@ -36,6 +36,9 @@ class ScreeningForm(FlaskForm):
     # send this field (older pages, API scripts) mean "with a face", as before.
     include = RadioField(_l("What to include"), choices=FACE_CHOICES, default=WITH_FACE)
     media = FileField(_l("Photo or clip"))
+    # The token of a photo or clip the server kept when this form last came back with an error
+    # (app/storage/held_uploads.py): used when no new file is chosen.
+    held_upload = HiddenField()
     # Offered only while a doctor follows the patient (share_offered marks that the box was on
     # the page): unticked keeps this screening private; otherwise it is shared as before.
     share_with_care = BooleanField(_l("Share this screening with my doctor"), default=True)
@@ -46,7 +49,7 @@ class ScreeningForm(FlaskForm):
     )
 
     def validate_media(self, field) -> None:
-        if self.include.data == WITH_FACE and not field.data:
+        if self.include.data == WITH_FACE and not field.data and not self.held_upload.data:
             raise ValidationError(
                 _("Please choose a photo or record a clip — or choose the questionnaire only."))
 

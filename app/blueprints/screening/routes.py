@@ -18,7 +18,7 @@ from app.security.media_crypto import MediaDecryptionError
 from app.security.policy import activation_map_visible_to, role_required
 from app.services import activation_maps, consent, evidence, followups, screenings
 from app.services.plugin_settings import list_plugins
-from app.storage import media_store
+from app.storage import held_uploads, media_store
 from app.web import clinical_text
 from app.web.bearer import api_scope, note_patient
 from app.web.htmx import is_htmx, render_page_or_fragment
@@ -63,11 +63,13 @@ def consent_withdraw():
 # --- taking a screening -------------------------------------------------------------------
 
 
-def _render_new(form: ScreeningForm, status: int = 200, error: str | None = None):
+def _render_new(form: ScreeningForm, status: int = 200, error: str | None = None,
+                held_name: str | None = None):
     return render_template(
         "screening/new.html",
         form=form,
         error=error,
+        held_name=held_name,
         stem=clinical_text.stem(),
         difficulty_question=clinical_text.difficulty_question(),
         difficulty_options=clinical_text.difficulty_options(),
@@ -99,6 +101,37 @@ def _form_message(form: ScreeningForm) -> str:
     return _("Please check the form — %(problems)s.", problems="; ".join(other))
 
 
+def _keep_upload(form: ScreeningForm) -> str | None:
+    """The form came back with an error: keep its photo or clip (a new one replaces the one
+    kept before) so the patient need not choose it again; the kept file's name, or None."""
+    if not form.with_face:
+        return None
+    upload = form.media.data
+    data = upload.read() if upload else b""
+    if data and len(data) <= max(current_app.config["MAX_PHOTO_BYTES"], current_app.config["MAX_CLIP_BYTES"]):
+        held_uploads.discard(current_user.id, form.held_upload.data)
+        form.held_upload.data = held_uploads.hold(current_user.id, data, upload.filename)
+    kept = held_uploads.load(current_user.id, form.held_upload.data)
+    if kept is None:
+        form.held_upload.data = ""
+        return None
+    return kept[1]
+
+
+def _chosen_media(form: ScreeningForm) -> tuple[bytes | None, str | None]:
+    """(bytes, file name) to analyse: a file chosen now, else the one kept from the last try."""
+    if not form.with_face:  # questionnaire only: a file chosen before switching is never read or stored
+        return None, None
+    if form.media.data:
+        return form.media.data.read(), form.media.data.filename
+    kept = held_uploads.load(current_user.id, form.held_upload.data)
+    if kept is None:
+        raise screenings.ScreeningError(
+            _("The photo or clip you chose earlier is no longer kept (we keep it for an hour). "
+              "Please choose it again."), 422)
+    return kept
+
+
 @bp.route("/screenings/new", methods=["GET", "POST"])
 @role_required(Role.PATIENT)
 def new():
@@ -114,18 +147,19 @@ def new():
         message = _form_message(form)
         if wants_json():
             return jsonify(error={"status": 422, "message": message, "fields": form.errors}), 422
-        return _render_new(form, 422, message)
-    # Questionnaire only: a file chosen before switching is ignored, never read or stored.
-    upload = form.media.data if form.with_face else None
+        return _render_new(form, 422, message, _keep_upload(form))
     try:
+        media_bytes, filename = _chosen_media(form)
         screening = screenings.submit_screening(
-            current_user, upload.read() if upload else None, upload.filename if upload else None,
+            current_user, media_bytes, filename,
             form.answers, form.difficulty.data, share_with_care=form.shares_with_care,
         )
     except screenings.ScreeningError as error:
         if wants_json():
             return jsonify(error={"status": error.status, "message": error.message}), error.status
+        held_uploads.discard(current_user.id, form.held_upload.data)  # what failed: choose again
         return _render_new(form, error.status, error.message)
+    held_uploads.discard(current_user.id, form.held_upload.data)  # used, or replaced by a new file
     location = url_for("screening.detail", screening_id=screening.id)
     # "Submit and talk to a doctor now" (the crisis panel): straight to the request, this screening ticked.
     talk_now = request.form.get("then") == "doctor"

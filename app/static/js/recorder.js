@@ -195,7 +195,8 @@
     event.preventDefault();
     showError("");
     var face = withFace();
-    if (face && !captured && !fileInput.files.length) {
+    var held = form.querySelector("input[name=held_upload]");  // a file the server kept from the last try
+    if (face && !captured && !fileInput.files.length && !(held && held.value)) {
       showError("Please choose a photo or record a clip — or choose the questionnaire only.");
       return;
     }
