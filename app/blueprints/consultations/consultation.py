@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.consultations import bp
+from app.blueprints.consultations import back_to_consultation, bp
 from app.blueprints.consultations.forms import DeclineForm, MessageForm, ReportForm
 from app.clinical.phq9 import ANSWER_OPTIONS, PHQ9_ITEMS
 from app.models._ids import parse_id
@@ -64,8 +64,7 @@ def detail(consultation_id: int):
 def close(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.close(current_user, consultation)
-    flash("Consultation closed. Its record stays available.", "info")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation, "Consultation closed. Its record stays available.", "info")
 
 
 @bp.post("/consultations/<int:consultation_id>/share")
@@ -76,8 +75,7 @@ def share(consultation_id: int):
     if screening_id is None:
         abort(400, description="Choose a screening to share.")
     consultations.share_screening(current_user, consultation, screening_id)
-    flash("Screening shared with your doctor.", "success")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation, "Screening shared with your doctor.")
 
 
 @bp.post("/consultations/<int:consultation_id>/shares/<int:share_id>/revoke")
@@ -85,8 +83,8 @@ def share(consultation_id: int):
 def revoke(consultation_id: int, share_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.revoke_share(current_user, consultation, share_id)
-    flash("Sharing stopped: the doctor can no longer see that screening.", "info")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation, "Sharing stopped: the doctor can no longer see that screening.",
+                                "info")
 
 
 @bp.get("/consultations/<int:consultation_id>/screenings/<int:screening_id>")
