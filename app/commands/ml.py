@@ -46,15 +46,14 @@ def plugins_command() -> None:
         click.echo(f"{row['name']:<24} {row['version'] or '-':<18} {state}")
 
 
+# The data set option of every command that reads FER2013.
+fer2013_data = click.option("--data", "data_dir", required=True, type=click.Path(exists=True, path_type=Path),
+                            help="FER2013 folder or CSV.")
+
+
 @ml_cli.command("train")
 @click.argument("plugin")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="FER2013 folder or CSV.",
-)
+@fer2013_data
 @click.option("--epochs", default=30, show_default=True)
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--seed", default=1234, show_default=True)
@@ -109,13 +108,7 @@ def train_command(
 
 @ml_cli.command("evaluate")
 @click.argument("plugin")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="FER2013 folder or CSV.",
-)
+@fer2013_data
 def evaluate_command(plugin, data_dir) -> None:
     """Evaluate PLUGIN on the test split; files go next to its model card."""
     from app.ml.training.datasets import DatasetError, load_fer2013
