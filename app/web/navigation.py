@@ -9,6 +9,7 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from app.models.user import Role
+from app.services import chat, notifications
 
 
 @dataclass(frozen=True)
@@ -19,26 +20,14 @@ class NavEntry:
     badge: Callable[[object], int] | None = None  # e.g. unread counts, given the current user
 
 
-def _unread_messages(user) -> int:
-    from app.services.chat import unread_count
-
-    return unread_count(user)
-
-
-def _unread_notifications(user) -> int:
-    from app.services.notifications import unread_count
-
-    return unread_count(user)
-
-
 ENTRIES: list[NavEntry] = [
     NavEntry("Home", "home.patient", (Role.PATIENT,)),
     NavEntry("Screenings", "screening.history", (Role.PATIENT,)),
     NavEntry("Home", "home.doctor", (Role.DOCTOR,)),
     NavEntry("Doctors", "consultations.doctor_directory", (Role.PATIENT,)),
-    NavEntry("Consultations", "consultations.index", (Role.PATIENT, Role.DOCTOR), badge=_unread_messages),
+    NavEntry("Consultations", "consultations.index", (Role.PATIENT, Role.DOCTOR), badge=chat.unread_count),
     NavEntry("Notifications", "consultations.notifications_page", (Role.PATIENT, Role.DOCTOR),
-             badge=_unread_notifications),
+             badge=notifications.unread_count),
     NavEntry("Privacy", "account.index", (Role.PATIENT,)),
     NavEntry("Admin", "admin.index", (Role.ADMIN,)),
     NavEntry("API tokens", "tokens.personal", (Role.DOCTOR,)),
