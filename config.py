@@ -147,7 +147,7 @@ class Config:
 
     DEMO_SEED_ALLOWED = True
 
-    # --- Screenings (issue 4) -------------------------------------------------------------
+    # --- Screenings -----------------------------------------------------------------------
     # Upload limits: checked on the bytes (type from magic numbers) before anything is stored.
     MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 10 * 1024 * 1024)
     MAX_CLIP_BYTES = _env_int("MAX_CLIP_BYTES", 50 * 1024 * 1024)
@@ -191,7 +191,7 @@ class Config:
     # The face-based severity estimate exists for doctors only once trained on at least this many
     # patients with a cross-validated mean absolute error (PHQ-9 points) under the ceiling.
     SEVERITY_MIN_N = _env_int("SEVERITY_MIN_N", 100)
-    SEVERITY_MAX_MAE = float(os.environ.get("SEVERITY_MAX_MAE", "4.0"))
+    SEVERITY_MAX_MAE = _env_float("SEVERITY_MAX_MAE", 4.0)
 
     # --- Account lifecycle and session hardening -----------------------------------------
     # Reverse proxies in front of MoodLens that append to X-Forwarded-For/-Proto (0: none, the
@@ -214,7 +214,7 @@ class Config:
     MFA_MAX_FAILURES = _env_int("MFA_MAX_FAILURES", 5)
     MFA_LOCK_SECONDS = _env_int("MFA_LOCK_SECONDS", 60)
 
-    # --- Care loop (issue 5): e-mail, follow-ups, chat reminders ---------------------------
+    # --- Care loop: e-mail, follow-ups, chat reminders -------------------------------------
     # SMTP_HOST unset: mails are written as .eml files under MAIL_DIR (default instance/mail).
     SMTP_HOST = os.environ.get("SMTP_HOST") or None
     SMTP_PORT = _env_int("SMTP_PORT", 25)

@@ -22,6 +22,7 @@ from tests import factories
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 CALM_ANSWERS = [0, 1, 0, 1, 0, 0, 1, 0, 0]
+HTMX = {"HX-Request": "true"}  # what htmx sends: a fragment endpoint answers with its fragment
 
 
 def database_url_for(tmp_path: Path) -> str:

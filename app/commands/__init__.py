@@ -16,16 +16,7 @@ def register(app: Flask) -> None:
     from app.commands.users import users_cli
     from app.commands.worker import ping_worker_command, worker_command
 
-    app.cli.add_command(audit_cli)
-    app.cli.add_command(plugins_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(worker_command)
-    app.cli.add_command(ping_worker_command)
-    app.cli.add_command(serve_command)
-    app.cli.add_command(ml_cli)
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(backup_cli)
-    app.cli.add_command(screenings_cli)
-    app.cli.add_command(evidence_cli)
+    for command in (audit_cli, plugins_cli, users_cli, demo_cli, worker_command, ping_worker_command,
+                    serve_command, ml_cli, keys_cli, backup_cli, screenings_cli, evidence_cli):
+        app.cli.add_command(command)
     ml_cli.add_command(train_severity_command)

@@ -47,9 +47,14 @@ def plugins_command() -> None:
         click.echo(f"{row['name']:<24} {row['version'] or '-':<18} {state}")
 
 
+# The data set option of every command that reads FER2013.
+fer2013_data = click.option("--data", "data_dir", required=True, type=click.Path(exists=True, path_type=Path),
+                            help="FER2013 folder or CSV.")
+
+
 @ml_cli.command("train")
 @click.argument("plugin")
-@DATA_OPTION
+@fer2013_data
 @click.option("--epochs", default=30, show_default=True)
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--seed", default=1234, show_default=True)
@@ -105,7 +110,7 @@ def train_command(
 
 @ml_cli.command("evaluate")
 @click.argument("plugin")
-@DATA_OPTION
+@fer2013_data
 @click.option("--version", "version", default=None,
               help="A trained plugin's version (default: the serving one, else the newest).")
 def evaluate_command(plugin, data_dir, version) -> None:

@@ -5,9 +5,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import Queue
 
-from app.jobs import periodic
 from app.jobs.queue import get_queue, get_redis
-from app.jobs.worker import MoodLensWorker
+from app.jobs.worker import MoodLensWorker, schedule_sweeps
 
 # RQ refreshes an idle worker's heartbeat every `worker_ttl - 15` seconds (its default, 420, would
 # be every 6.75 minutes): 60 keeps an idle worker well inside /readyz's two-minute freshness.
@@ -36,7 +35,7 @@ def worker_command(burst: bool, name: str | None, queue_name: str | None, preloa
         preload_resources(app)
     # Sweeps (pending screenings, lost jobs, reminders) run on this worker's scheduler; a fresh
     # or wiped Redis has none scheduled until someone asks.
-    periodic.ensure_all_scheduled()
+    schedule_sweeps()
     queue = get_queue() if queue_name is None else Queue(queue_name, connection=get_redis())
     worker = MoodLensWorker([queue], connection=get_redis(), name=name, app=app, worker_ttl=WORKER_TTL)
     worker.work(burst=burst, logging_level="INFO", with_scheduler=True)

@@ -57,7 +57,7 @@ def enqueue(screening: Screening) -> bool:
         screening.stage = "Waiting for the analysis service"
         db.session.commit()
         return False
-    periodic.ensure_scheduled("screening-sweep")
+    periodic.ensure_scheduled(SCREENING_SWEEP)
     return True
 
 
@@ -127,5 +127,8 @@ def requeue_waiting(stale_seconds: int | None = None) -> dict[str, int]:
 def sweep_screenings() -> dict[str, int]:
     """The periodic job: enqueue pending screenings and recover lost jobs, then schedule the next sweep."""
     counts = requeue_waiting()
-    periodic.reschedule("screening-sweep")
+    periodic.reschedule(SCREENING_SWEEP)
     return counts
+
+
+SCREENING_SWEEP = periodic.PeriodicJob("screening-sweep", sweep_screenings, "SCREENING_SWEEP_SECONDS", 120)

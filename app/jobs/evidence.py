@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.jobs import periodic
+from app.services import evidence
 
 
 def refresh_evidence() -> dict:
-    from app.services import evidence
-
     snapshots = evidence.refresh()
     db.session.commit()
-    periodic.reschedule("evidence-refresh")
+    periodic.reschedule(EVIDENCE_REFRESH)
     return {"groups": len(snapshots), "validated": sum(s.validated for s in snapshots)}
+
+
+EVIDENCE_REFRESH = periodic.PeriodicJob("evidence-refresh", refresh_evidence, "EVIDENCE_REFRESH_SECONDS", 600)

@@ -16,8 +16,7 @@ from app.i18n.marker import N_
 from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, Notification
-from app.services import language, links, notifications
-from app.services.followups import active_consultations, next_followup
+from app.services import followups, language, links, notifications
 from app.storage import mailer
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,7 @@ def followup_reminder(consultation_id: int, stage: str, due_iso: str) -> str | N
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         return None
-    followup = next_followup(consultation)
+    followup = followups.next_followup(consultation)
     if followup is None or followup.due_at != datetime.fromisoformat(due_iso):
         return None  # a screening arrived, the plan changed or the episode closed
     if followup.state == "scheduled" or (stage == "overdue" and followup.state != "overdue"):
@@ -82,8 +81,8 @@ def care_sweep() -> dict:
     while their scheduled reminder was lost (Redis wiped), and e-mails never queued (Redis down).
     Idempotent: reminders share their dedupe keys with `followup_reminder`."""
     reminders = mails = 0
-    for consultation in active_consultations():
-        followup = next_followup(consultation)
+    for consultation in followups.active_consultations():
+        followup = followups.next_followup(consultation)
         if followup is None or followup.state == "scheduled":
             continue
         if followup_reminder(consultation.id, followup.state, followup.due_at.isoformat()) is not None:
@@ -99,5 +98,8 @@ def care_sweep() -> dict:
         except Exception:  # SMTP down: try again at the next sweep
             db.session.rollback()
             log.warning("care sweep: e-mail for notification %s failed", notification_id, exc_info=True)
-    periodic.reschedule("care-sweep")
+    periodic.reschedule(CARE_SWEEP)
     return {"reminders": reminders, "mails": mails}
+
+
+CARE_SWEEP = periodic.PeriodicJob("care-sweep", care_sweep, "CARE_SWEEP_SECONDS", 300)

@@ -9,6 +9,7 @@ starting, or a service enqueuing work) schedules it again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,54 +23,41 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    function: str  # dotted path, so scheduling imports nothing heavy
+    """A sweep, declared beside its function by the module that owns it; the worker lists them
+    all (app/jobs/worker.py)."""
+
+    name: str  # names its lease
+    function: Callable
     interval_setting: str  # config key, in seconds; 0 or less turns the job off
     timeout: int
-
-
-PERIODIC_JOBS = {
-    "screening-sweep": PeriodicJob("app.jobs.analysis_queue.sweep_screenings", "SCREENING_SWEEP_SECONDS",
-                                   120),
-    "care-sweep": PeriodicJob("app.jobs.notifications.care_sweep", "CARE_SWEEP_SECONDS", 300),
-    "evidence-refresh": PeriodicJob("app.jobs.evidence.refresh_evidence", "EVIDENCE_REFRESH_SECONDS", 600),
-    "training-sweep": PeriodicJob("app.jobs.training.sweep_lost_training_runs", "TRAINING_SWEEP_SECONDS", 60),
-    "held-upload-sweep": PeriodicJob("app.jobs.held_uploads.sweep_held_uploads", "HELD_UPLOAD_SWEEP_SECONDS",
-                                     120),
-}
 
 
 def lease_key(name: str) -> str:
     return f"moodlens:periodic:{name}"
 
 
-def ensure_scheduled(name: str) -> bool:
-    """Schedule the next run of `name` unless one is scheduled already; False if not scheduled."""
-    job = PERIODIC_JOBS[name]
+def ensure_scheduled(job: PeriodicJob) -> bool:
+    """Schedule the next run of `job` unless one is scheduled already; False if not scheduled."""
     interval = int(current_app.config[job.interval_setting])
     if interval <= 0:
         return False
     try:
-        if not get_redis().set(lease_key(name), "1", nx=True, ex=interval * 3):
+        if not get_redis().set(lease_key(job.name), "1", nx=True, ex=interval * 3):
             return False
         get_queue().enqueue_in(timedelta(seconds=interval), job.function,
                                job_timeout=job.timeout, result_ttl=600)
     except redis.RedisError:
-        log.warning("could not schedule %s", name, exc_info=True)
+        log.warning("could not schedule %s", job.name, exc_info=True)
         return False
     return True
 
 
-def reschedule(name: str) -> None:
+def reschedule(job: PeriodicJob) -> None:
     """Called by a periodic job as it ends: release its lease and schedule the next run."""
 
     try:
-        get_redis().delete(lease_key(name))
+        get_redis().delete(lease_key(job.name))
     except redis.RedisError:
-        log.warning("could not release the lease of %s", name, exc_info=True)
+        log.warning("could not release the lease of %s", job.name, exc_info=True)
         return
-    ensure_scheduled(name)
-
-
-def ensure_all_scheduled() -> None:
-    for name in PERIODIC_JOBS:
-        ensure_scheduled(name)
+    ensure_scheduled(job)

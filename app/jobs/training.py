@@ -93,8 +93,12 @@ def run_training(run_id: int) -> str | None:
 def sweep_lost_training_runs() -> int:
     """Periodic: runs whose worker died are failed with their reason even if no admin opens a page."""
     lost = sweep_lost_runs()
-    periodic.reschedule("training-sweep")
+    periodic.reschedule(TRAINING_SWEEP)
     return lost
+
+
+TRAINING_SWEEP = periodic.PeriodicJob("training-sweep", sweep_lost_training_runs,
+                                      "TRAINING_SWEEP_SECONDS", 60)
 
 
 def train_severity(folds: int, alpha: float) -> dict:

@@ -17,7 +17,17 @@ import ctypes.util
 from flask import Flask
 from rq import SimpleWorker
 
+from app.jobs import analysis_queue, evidence, held_uploads, notifications, periodic, training
 from app.observability.jobs import observed
+
+# Every sweep the worker runs on its scheduler.
+SWEEPS = (analysis_queue.SCREENING_SWEEP, notifications.CARE_SWEEP, evidence.EVIDENCE_REFRESH,
+          training.TRAINING_SWEEP, held_uploads.HELD_UPLOAD_SWEEP)
+
+
+def schedule_sweeps() -> None:
+    for sweep in SWEEPS:
+        periodic.ensure_scheduled(sweep)
 
 
 def _malloc_trim():

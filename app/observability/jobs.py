@@ -7,6 +7,8 @@ import logging
 import time
 from contextlib import contextmanager
 
+from app.extensions import db
+from app.models.screening import Screening, ScreeningStatus
 from app.observability import logs, metrics
 
 log = logging.getLogger("moodlens.jobs")
@@ -39,9 +41,6 @@ def _record(job, elapsed: float) -> None:
 
 
 def _record_analysis(job, status: str, elapsed: float) -> None:
-    from app.extensions import db
-    from app.models.screening import Screening, ScreeningStatus
-
     db.session.rollback()  # read what the job committed, not a stale session
     screening = db.session.get(Screening, job.args[0])
     if screening is None:

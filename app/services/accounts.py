@@ -14,11 +14,10 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from rq import Retry
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.jobs.queue import get_queue
+from app.jobs import mail_queue
 from app.models._time import utcnow
 from app.models.user import DoctorProfile, PatientProfile, Role, User, VerificationStatus
 from app.observability import metrics
@@ -123,12 +122,11 @@ def verify_doctor(email: str, verified_by: User | None = None) -> User:
 
 # --- Sign-up with a confirmed address -----------------------------------------------------
 
-def _enqueue_mail(function: str, *args) -> None:
+def _enqueue_mail(queue_mail, *args) -> None:
     try:
-        get_queue().enqueue(f"app.jobs.account_mail.{function}", *args, job_timeout=60,
-                            retry=Retry(max=3, interval=[10, 60, 300]))
+        queue_mail(*args)
     except Exception:  # Redis down: the person can ask again (resend / forgot password)
-        log.warning("could not queue account e-mail %s", function, exc_info=True)
+        log.warning("could not queue account e-mail %s", queue_mail.__name__, exc_info=True)
 
 
 def _sign_up(email: str, password: str, create, locale: str | None) -> None:
@@ -137,13 +135,13 @@ def _sign_up(email: str, password: str, create, locale: str | None) -> None:
         hash_password(password)  # the same work as a new account, so timing tells nothing
         audit.record("account.register_existing", target=f"user:{existing.id}")
         db.session.commit()
-        _enqueue_mail("send_registration_notice", existing.id)
+        _enqueue_mail(mail_queue.registration_notice, existing.id)
         return
     user = create()
     if locale:  # the language the person signed up in: their e-mails speak it from the first one
         user.locale = locale
         db.session.commit()
-    _enqueue_mail("send_confirmation", user.id)
+    _enqueue_mail(mail_queue.confirmation, user.id)
 
 
 def sign_up_patient(email: str, password: str, full_name: str, date_of_birth: date | None,
@@ -187,7 +185,7 @@ def confirm_email(token: str) -> User:
 
 def resend_confirmation(user: User) -> None:
     if user.email_verified_at is None:
-        _enqueue_mail("send_confirmation", user.id)
+        _enqueue_mail(mail_queue.confirmation, user.id)
 
 
 # --- Forgotten and changed passwords ------------------------------------------------------
@@ -199,7 +197,7 @@ def password_reset_token(user: User) -> str:
 def request_password_reset(email: str) -> None:
     """Queue the reset e-mail; the job looks the address up, so this request does the same work
     (and answers the same) whether or not the address has an account."""
-    _enqueue_mail("send_password_reset", normalise_email(email))
+    _enqueue_mail(mail_queue.password_reset, normalise_email(email))
 
 
 def read_reset_token(token: str) -> User:

@@ -60,20 +60,21 @@ def verify(user_id: int, admin: User) -> DoctorProfile:
 
 def reject(user_id: int, admin: User, reason: str) -> DoctorProfile:
     """Turn down a pending application; the applicant sees `reason` on their home page."""
-    profile = get_doctor(user_id)
-    if profile.verification_status is not VerificationStatus.PENDING:
-        raise DoctorVerificationError(
-            f"Only pending applications can be rejected; this one is {profile.verification_status.value}.")
+    profile = _in_status(user_id, VerificationStatus.PENDING, "Only pending applications can be rejected")
     return _close(profile, admin, reason, VerificationStatus.REJECTED, "doctor.reject")
 
 
 def revoke(user_id: int, admin: User, reason: str) -> DoctorProfile:
     """Withdraw a verification; the doctor loses access to patients immediately."""
-    profile = get_doctor(user_id)
-    if profile.verification_status is not VerificationStatus.VERIFIED:
-        raise DoctorVerificationError(
-            f"Only verified doctors can be revoked; this one is {profile.verification_status.value}.")
+    profile = _in_status(user_id, VerificationStatus.VERIFIED, "Only verified doctors can be revoked")
     return _close(profile, admin, reason, VerificationStatus.REVOKED, "doctor.revoke")
+
+
+def _in_status(user_id: int, status: VerificationStatus, refusal: str) -> DoctorProfile:
+    profile = get_doctor(user_id)
+    if profile.verification_status is not status:
+        raise DoctorVerificationError(f"{refusal}; this one is {profile.verification_status.value}.")
+    return profile
 
 
 def _close(profile: DoctorProfile, admin: User, reason: str, status: VerificationStatus,

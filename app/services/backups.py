@@ -30,9 +30,10 @@ from flask import current_app
 from sqlalchemy import select, text
 
 from app.extensions import db
+from app.models.audit import AuditEvent
 from app.models.screening import Screening
 from app.security import audit, production_secrets
-from app.security.media_crypto import media_key
+from app.security.media_crypto import media_key, parse_key
 from app.storage import media_store
 
 FORMAT = 1
@@ -83,8 +84,6 @@ def _parse_env(text_: str) -> dict[str, str]:
 
 def _same_key(name: str, ours: str, theirs: str) -> bool:
     if name == "MEDIA_ENCRYPTION_KEY":
-        from app.security.media_crypto import parse_key
-
         return parse_key(ours) == parse_key(theirs)
     return ours == theirs
 
@@ -277,8 +276,6 @@ def restore(path: Path) -> RestoreSummary:
 
 def _verify(kind: str, media_files: int, notes: list[str]) -> RestoreSummary:
     """The audit chain holds and the restored media decrypt with the key in use."""
-    from app.models.audit import AuditEvent
-
     broken = audit.verify_chain()
     if broken is not None:
         raise BackupError(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.i18n.marker import N_
-from app.jobs.queue import get_queue
+from app.jobs import mail_queue
 from app.models._time import utcnow
 from app.models.care import ChatMessage, Consultation, ConsultationStatus, ScreeningRequest
 from app.models.user import User
@@ -47,8 +47,7 @@ def post_message(sender: User, consultation: Consultation, body: str) -> ChatMes
 def _schedule_unread_reminder(message_id: int) -> None:
     delay = current_app.config["MESSAGE_EMAIL_DELAY_SECONDS"]
     try:
-        get_queue().enqueue_in(timedelta(seconds=delay),
-                               "app.jobs.notifications.notify_unread_message", message_id, job_timeout=60)
+        mail_queue.unread_reminder(message_id, timedelta(seconds=delay))
     except Exception:  # Redis down: the message is saved; only the reminder is lost
         current_app.logger.warning("could not schedule unread reminder for message %s", message_id)
 

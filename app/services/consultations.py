@@ -113,16 +113,9 @@ def _require(consultation: Consultation, *statuses: ConsultationStatus, action: 
 
 def accept(doctor: User, consultation: Consultation) -> Consultation:
     _require(consultation, ConsultationStatus.REQUESTED, action="accepted")
-    now = utcnow()
-    consultation.status = ConsultationStatus.ACCEPTED
-    consultation.responded_at = consultation.accepted_at = now
-    audit.record("consultation.accept", actor_id=doctor.id, patient_id=consultation.patient_id,
-                 target=f"consultation:{consultation.id}")
-    notifications.notify(consultation.patient_id, "request.accepted",
-                         N_("A doctor accepted your consultation request"),
-                         links.consultation_path(consultation.id))
-    db.session.commit()
-    return consultation
+    consultation.accepted_at = utcnow()
+    return _answer(doctor, consultation, ConsultationStatus.ACCEPTED, "consultation.accept",
+                   "request.accepted", N_("A doctor accepted your consultation request"))
 
 
 def decline(doctor: User, consultation: Consultation, reason: str) -> Consultation:
@@ -132,14 +125,20 @@ def decline(doctor: User, consultation: Consultation, reason: str) -> Consultati
     if len(reason) > DECLINE_REASON_MAX:
         raise CareError(_("The reason is too long (at most %(count)d characters).", count=DECLINE_REASON_MAX))
     _require(consultation, ConsultationStatus.REQUESTED, action="declined")
-    consultation.status = ConsultationStatus.DECLINED
-    consultation.responded_at = utcnow()
     consultation.decline_reason = reason
-    audit.record("consultation.decline", actor_id=doctor.id, patient_id=consultation.patient_id,
+    return _answer(doctor, consultation, ConsultationStatus.DECLINED, "consultation.decline",
+                   "request.declined", N_("A doctor answered your consultation request"))
+
+
+def _answer(doctor: User, consultation: Consultation, status: ConsultationStatus, action: str,
+            kind: str, text: str) -> Consultation:
+    """The doctor's answer to a request: recorded (an acceptance's time is its answer's time),
+    audited, and told to the patient."""
+    consultation.status = status
+    consultation.responded_at = consultation.accepted_at or utcnow()
+    audit.record(action, actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"consultation:{consultation.id}")
-    notifications.notify(consultation.patient_id, "request.declined",
-                         N_("A doctor answered your consultation request"),
-                         links.consultation_path(consultation.id))
+    notifications.notify(consultation.patient_id, kind, text, links.consultation_path(consultation.id))
     db.session.commit()
     return consultation
 

@@ -16,7 +16,7 @@ from app.clinical import outcomes
 from app.clinical.outcomes import WORSENING_POINTS
 from app.clinical.triage import is_crisis, is_urgent_screening
 from app.extensions import db
-from app.jobs.queue import get_queue
+from app.jobs import mail_queue
 from app.models._time import utcnow
 from app.models.care import (
     Consultation,
@@ -27,7 +27,7 @@ from app.models.care import (
 )
 from app.models.screening import Screening, ScreeningStatus
 from app.security import audit
-from app.services.consultations import notify_shared, shared_screenings
+from app.services import consultations
 
 FACE_FOUND = ("one", "several")
 
@@ -78,13 +78,13 @@ def next_followup(consultation: Consultation, now: datetime | None = None) -> Fo
             or not diagnosis.confirmed or not diagnosis.followup_interval_days):
         return None
     due = due_after(diagnosis.created_at, diagnosis.followup_interval_days,
-                    (s.created_at for s in shared_screenings(consultation)))
+                    (s.created_at for s in consultations.shared_screenings(consultation)))
     grace = current_app.config["FOLLOWUP_GRACE_DAYS"]
     return FollowUp(consultation, due, state_at(due, now or utcnow(), grace))
 
 
 def trend(consultation: Consultation) -> dict:
-    screenings = shared_screenings(consultation)
+    screenings = consultations.shared_screenings(consultation)
     totals = [s.phq9_total for s in screenings]
     last_item9 = screenings[-1].phq9_item9 if screenings else 0
     return {"totals": totals,
@@ -203,7 +203,7 @@ def link_new_screenings(patient_id: int) -> int:
             audit.record("screening.share", actor_id=patient_id, patient_id=patient_id,
                          target=f"screening:{screening.id}",
                          details={"consultation_id": consultation.id, "source": source.value})
-            notify_shared(consultation, screening)
+            consultations.notify_shared(consultation, screening)
             added += 1
             if source is ShareSource.FOLLOW_UP:
                 followed.append(consultation)
@@ -251,11 +251,10 @@ def schedule_reminders(consultation: Consultation) -> None:
         return
     grace = timedelta(days=current_app.config["FOLLOWUP_GRACE_DAYS"])
     try:
-        queue = get_queue()
         overdue_at = followup.due_at + grace + timedelta(minutes=1)
         for stage, when in (("due", followup.due_at), ("overdue", overdue_at)):
-            queue.enqueue_at(when.replace(tzinfo=UTC), "app.jobs.notifications.followup_reminder",
-                             consultation.id, stage, followup.due_at.isoformat(), job_timeout=60)
+            mail_queue.followup_reminder(when.replace(tzinfo=UTC), consultation.id, stage,
+                                         followup.due_at.isoformat())
     except Exception:  # Redis down: the home pages still show due/overdue; only the mail is lost
         current_app.logger.warning("could not schedule follow-up reminders for consultation %s",
                                    consultation.id)

@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 
 from flask_babel import gettext
-from rq import Retry
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.jobs import periodic
-from app.jobs.queue import get_queue
+from app.jobs import mail_queue
 from app.models._time import utcnow
 from app.models.care import Notification
 from app.models.user import User
@@ -66,9 +64,7 @@ def _forget_rolled_back_emails(session, previous_transaction) -> None:
 
 def enqueue_email(notification_id: int) -> None:
     try:
-        get_queue().enqueue("app.jobs.notifications.send_notification_email", notification_id,
-                            job_timeout=60, retry=Retry(max=3, interval=[10, 60, 300]))
-        periodic.ensure_scheduled("care-sweep")
+        mail_queue.notification_email(notification_id)
     except Exception:  # Redis down: the notice is in the app; the sweep job sends the mail later
         log.warning("could not queue e-mail for notification %s", notification_id, exc_info=True)
 

@@ -123,17 +123,8 @@ def submit_screening(
     try:
         db.session.add(screening)
         db.session.flush()
-        audit.record(
-            "screening.submit",
-            actor_id=patient.id,
-            patient_id=patient.id,
-            target=f"screening:{screening.id}",
-            details={
-                "kind": kind.value,
-                "bytes": len(stored),
-                "filename_given": bool(filename),
-            },
-        )
+        _audit("screening.submit", patient, screening,
+               details={"kind": kind.value, "bytes": len(stored), "filename_given": bool(filename)})
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -143,6 +134,12 @@ def submit_screening(
     enqueue(screening)
     link_to_care(patient.id)
     return screening
+
+
+def _audit(action: str, actor: User, screening: Screening, details: dict | None = None) -> None:
+    """An event about one screening, filed under its patient; the caller commits."""
+    audit.record(action, actor_id=actor.id, patient_id=screening.patient_id,
+                 target=f"screening:{screening.id}", details=details)
 
 
 def _answers(phq9: Phq9Result, share_with_care: bool) -> dict:
@@ -169,8 +166,7 @@ def _submit_questionnaire_only(patient: User, consent_version: str, phq9: Phq9Re
     )
     db.session.add(screening)
     db.session.flush()
-    audit.record("screening.submit", actor_id=patient.id, patient_id=patient.id,
-                 target=f"screening:{screening.id}", details={"kind": ScreeningKind.QUESTIONNAIRE.value})
+    _audit("screening.submit", patient, screening, details={"kind": ScreeningKind.QUESTIONNAIRE.value})
     db.session.commit()
     link_to_care(patient.id)
     return screening
@@ -187,12 +183,7 @@ def retry(screening: Screening, actor: User) -> bool:
     screening.status = ScreeningStatus.PENDING
     screening.failure_reason = None
     screening.attempts = 0
-    audit.record(
-        "screening.retry",
-        actor_id=actor.id,
-        patient_id=screening.patient_id,
-        target=f"screening:{screening.id}",
-    )
+    _audit("screening.retry", actor, screening)
     db.session.commit()
     return enqueue(screening)
 
@@ -206,12 +197,7 @@ def get_for_user(user: User, screening_id: int) -> Screening | None:
     if screening is None or not screening_visible_to(user, screening):
         return None
     if user.role is Role.DOCTOR:  # every view of patient data by a doctor is audited
-        audit.record(
-            "patient_data.view",
-            actor_id=user.id,
-            patient_id=screening.patient_id,
-            target=f"screening:{screening.id}",
-        )
+        _audit("patient_data.view", user, screening)
         db.session.commit()
     return screening
 

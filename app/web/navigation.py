@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app.i18n.marker import N_
 from app.models.user import Role
+from app.services import chat, notifications
 
 
 @dataclass(frozen=True)
@@ -21,26 +22,15 @@ class NavEntry:
     badge: Callable[[object], int] | None = None  # e.g. unread counts, given the current user
 
 
-def _unread_messages(user) -> int:
-    from app.services.chat import unread_count
-
-    return unread_count(user)
-
-
-def _unread_notifications(user) -> int:
-    from app.services.notifications import unread_count
-
-    return unread_count(user)
-
-
 ENTRIES: list[NavEntry] = [
     NavEntry(N_("Home"), "home.patient", (Role.PATIENT,)),
     NavEntry(N_("Screenings"), "screening.history", (Role.PATIENT,)),
     NavEntry(N_("Home"), "home.doctor", (Role.DOCTOR,)),
     NavEntry(N_("Doctors"), "consultations.doctor_directory", (Role.PATIENT,)),
-    NavEntry(N_("Consultations"), "consultations.index", (Role.PATIENT, Role.DOCTOR), badge=_unread_messages),
+    NavEntry(N_("Consultations"), "consultations.index", (Role.PATIENT, Role.DOCTOR),
+             badge=chat.unread_count),
     NavEntry(N_("Notifications"), "consultations.notifications_page", (Role.PATIENT, Role.DOCTOR),
-             badge=_unread_notifications),
+             badge=notifications.unread_count),
     NavEntry(N_("Privacy"), "account.index", (Role.PATIENT,)),
     NavEntry(N_("Admin"), "admin.index", (Role.ADMIN,)),
     NavEntry(N_("API tokens"), "tokens.personal", (Role.DOCTOR,)),

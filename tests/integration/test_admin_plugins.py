@@ -93,7 +93,7 @@ def test_a_newly_trained_model_starts_disabled(admin_client):
 
 
 def test_a_low_accuracy_default_needs_confirmation_with_its_numbers(admin_client, admin):
-    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 303
     for htmx in (False, True):
         response = _post(admin_client, f"/admin/plugins/{TRAINED}/default", htmx=htmx)
         html = response.get_data(as_text=True)
@@ -110,7 +110,7 @@ def test_a_low_accuracy_default_needs_confirmation_with_its_numbers(admin_client
 
 def test_disable_default_then_choose_another_applies_to_next_screening(admin_client, admin):
     assert plugin_settings.default_plugin_name() == DEFAULT_PLUGIN
-    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 303
     response = _post(admin_client, f"/admin/plugins/{DEFAULT_PLUGIN}/disable", htmx=True)
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
@@ -119,7 +119,7 @@ def test_disable_default_then_choose_another_applies_to_next_screening(admin_cli
     # The only other usable plugin took over at once.
     assert plugin_settings.default_plugin_name() == TRAINED
 
-    assert _post(admin_client, f"/admin/plugins/{DEFAULT_PLUGIN}/enable").status_code == 302
+    assert _post(admin_client, f"/admin/plugins/{DEFAULT_PLUGIN}/enable").status_code == 303
     assert plugin_settings.default_plugin_name() == TRAINED
     response = _post(admin_client, f"/admin/plugins/{DEFAULT_PLUGIN}/default", htmx=True)
     assert response.status_code == 200 and "now the default" in response.get_data(as_text=True)
@@ -142,8 +142,8 @@ def test_change_is_seen_by_another_process_without_restart(tmp_path, redis_url, 
     with other.app_context():
         assert plugin_settings.default_plugin_name() == DEFAULT_PLUGIN
         db.session.remove()
-    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
-    assert _post(admin_client, f"/admin/plugins/{TRAINED}/default", confirm="yes").status_code == 302
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 303
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/default", confirm="yes").status_code == 303
     with other.app_context():
         assert plugin_settings.default_plugin_name() == TRAINED
         db.session.remove()
@@ -169,8 +169,8 @@ def test_refused_changes_are_clear_4xx(admin_client, url, status, message):
 
 
 def test_last_enabled_plugin_cannot_be_disabled_and_disabled_cannot_be_default(admin_client):
-    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 302
-    assert _post(admin_client, f"/admin/plugins/{TRAINED}/disable").status_code == 302
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/enable").status_code == 303
+    assert _post(admin_client, f"/admin/plugins/{TRAINED}/disable").status_code == 303
     response = _post(admin_client, f"/admin/plugins/{DEFAULT_PLUGIN}/disable")
     assert response.status_code == 409
     assert "at least one must stay enabled" in response.get_data(as_text=True)

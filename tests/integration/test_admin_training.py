@@ -134,7 +134,7 @@ def test_a_run_whose_worker_died_is_failed_with_its_reason(training_app, admin_c
 def test_the_periodic_sweep_fails_a_lost_run_without_any_page_opened(training_app):
     from app.jobs.periodic import ensure_scheduled, lease_key
     from app.jobs.queue import get_queue, get_redis
-    from app.jobs.training import sweep_lost_training_runs
+    from app.jobs.training import TRAINING_SWEEP, sweep_lost_training_runs
 
     lost = TrainingRun(plugin="baseline-cnn", data_path="/nowhere", options={}, progress={},
                        status=TrainingStatus.RUNNING, heartbeat_at=utcnow() - timedelta(hours=1))
@@ -142,7 +142,7 @@ def test_the_periodic_sweep_fails_a_lost_run_without_any_page_opened(training_ap
                           status=TrainingStatus.RUNNING, heartbeat_at=utcnow())
     db.session.add_all([lost, beating])
     db.session.commit()
-    assert ensure_scheduled("training-sweep")
+    assert ensure_scheduled(TRAINING_SWEEP)
     assert sweep_lost_training_runs() == 1
     db.session.refresh(lost)
     db.session.refresh(beating)

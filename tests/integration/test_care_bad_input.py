@@ -52,7 +52,7 @@ def test_html_in_messages_and_notes_is_inert(app, accepted, patient, doctor):
 def test_double_submitted_message_is_stored_once(app, accepted, patient):
     client = client_for(app, patient)
     for _ in range(2):
-        assert post(client, f"/consultations/{accepted.id}/messages", {"body": "Hello"}).status_code == 302
+        assert post(client, f"/consultations/{accepted.id}/messages", {"body": "Hello"}).status_code == 303
     assert _count(ChatMessage) == 1
 
 

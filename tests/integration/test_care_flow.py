@@ -25,7 +25,7 @@ from app.models.care import (
 )
 from app.models.screening import ScreeningStatus
 from tests import factories
-from tests.helpers import client_for, post
+from tests.helpers import HTMX, client_for, post
 
 
 def _count(model) -> int:
@@ -59,7 +59,7 @@ def test_full_care_loop(app, patient, doctor):
     url = f"/consultations/{consultation.id}"
 
     # Before accepting, the doctor sees the request, not the screening.
-    panel = doctor_client.get("/care/panels/doctor").get_data(as_text=True)
+    panel = doctor_client.get("/care/panels/doctor", headers=HTMX).get_data(as_text=True)
     assert patient.display_name in panel and url in panel
     assert doctor_client.get(f"{url}/screenings/{screening.id}").status_code == 404
     assert post(doctor_client, f"{url}/accept").status_code == 302
@@ -73,27 +73,27 @@ def test_full_care_loop(app, patient, doctor):
 
     # Chat, both ways, with unread counts in the navigation.
     sent = post(doctor_client, f"{url}/messages", {"body": "How are you sleeping?"},
-                headers={"HX-Request": "true"})
+                headers=HTMX)
     assert sent.status_code == 200 and "How are you sleeping?" in sent.get_data(as_text=True)
     unread_badge = 'Consultations <span class="badge" aria-label="1 unread">'
     assert unread_badge in patient_client.get("/consultations").get_data(as_text=True)
-    fragment = patient_client.get(f"{url}/messages", headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = patient_client.get(f"{url}/messages", headers=HTMX).get_data(as_text=True)
     assert "How are you sleeping?" in fragment and 'hx-trigger="live-nudge"' in fragment
     assert unread_badge in patient_client.get("/consultations").get_data(as_text=True)  # GET: no change
     read_url = re.search(r'hx-post="([^"]+/messages/read)"', fragment).group(1)
     up_to = re.search(r'hx-vals=\'\{"up_to": (\d+)\}\'', fragment).group(1)
-    assert post(patient_client, read_url, {"up_to": up_to}, headers={"HX-Request": "true"}).status_code == 204
+    assert post(patient_client, read_url, {"up_to": up_to}, headers=HTMX).status_code == 204
     assert unread_badge not in patient_client.get("/consultations").get_data(as_text=True)
-    post(patient_client, f"{url}/messages", {"body": "Badly, thank you."}, headers={"HX-Request": "true"})
+    post(patient_client, f"{url}/messages", {"body": "Badly, thank you."}, headers=HTMX)
     assert "Badly, thank you." in doctor_client.get(f"{url}/messages",
-                                                    headers={"HX-Request": "true"}).get_data(as_text=True)
+                                                    headers=HTMX).get_data(as_text=True)
 
     # The doctor asks for a new screening: a task on the patient home; the next one is linked.
     assert post(doctor_client, f"{url}/screening-request").status_code == 302
-    panel = patient_client.get("/care/panels/patient").get_data(as_text=True)
+    panel = patient_client.get("/care/panels/patient", headers=HTMX).get_data(as_text=True)
     assert "asked you to take a new screening" in panel
     requested = factories.screening(patient, total=13, affect=60.0)
-    patient_client.get("/care/panels/patient")
+    patient_client.get("/care/panels/patient", headers=HTMX)
     share = db.session.scalars(select(ScreeningShare).where(
         ScreeningShare.screening_id == requested.id)).one()
     assert share.source is ShareSource.REQUESTED
@@ -109,7 +109,7 @@ def test_full_care_loop(app, patient, doctor):
 
     # A follow-up screening is shared automatically.
     followup = factories.screening(patient, total=6, affect=40.0)
-    patient_client.get("/care/panels/patient")
+    patient_client.get("/care/panels/patient", headers=HTMX)
     share = db.session.scalars(select(ScreeningShare).where(ScreeningShare.screening_id == followup.id)).one()
     assert share.source is ShareSource.FOLLOW_UP
 
@@ -193,9 +193,9 @@ def test_followup_due_and_overdue_on_home_pages(app, patient, doctor):
         outcome="confirmed", severity="moderate", plan="psychotherapy", followup_interval_days=14))
     diagnosis.created_at -= timedelta(days=20)  # confirmed 20 days ago: 6 days past due
     db.session.commit()
-    patient_panel = client_for(app, patient).get("/care/panels/patient").get_data(as_text=True)
+    patient_panel = client_for(app, patient).get("/care/panels/patient", headers=HTMX).get_data(as_text=True)
     assert "follow-up screening is overdue" in patient_panel
-    doctor_panel = client_for(app, doctor).get("/care/panels/doctor").get_data(as_text=True)
+    doctor_panel = client_for(app, doctor).get("/care/panels/doctor", headers=HTMX).get_data(as_text=True)
     assert 'id="care-overdue"' in doctor_panel and patient.display_name in doctor_panel
 
 
@@ -211,7 +211,7 @@ def test_worsening_and_remission_lists(app, doctor):
             outcome="confirmed", severity=consultation.shares[0].screening.phq9_band,
             plan="watchful_waiting", followup_interval_days=14))
         factories.screening(person, total=totals[1])
-    panel = client_for(app, doctor).get("/care/panels/doctor").get_data(as_text=True)
+    panel = client_for(app, doctor).get("/care/panels/doctor", headers=HTMX).get_data(as_text=True)
     worsening = panel[panel.index('id="care-worsening"'):panel.index("In remission")]
     remission = panel[panel.index('id="care-remission"'):]
     assert "Will Worse" in worsening and "Rita Remission" not in worsening
@@ -234,7 +234,7 @@ def test_inbox_puts_urgent_requests_first(app, doctor):
     db.session.commit()
     order = [c.patient.display_name for c in consultations.doctor_inbox(doctor.id)]
     assert order == ["Item Nine", "New Severe", "Older Moderate", "Old Mild"]
-    panel = client_for(app, doctor).get("/care/panels/doctor").get_data(as_text=True)
+    panel = client_for(app, doctor).get("/care/panels/doctor", headers=HTMX).get_data(as_text=True)
     positions = [panel.index(name) for name in order]
     assert positions == sorted(positions)
 

@@ -13,9 +13,7 @@ from app.extensions import db
 from app.models.audit import AuditEvent
 from app.services import chat, consultations
 from tests import factories
-from tests.helpers import client_for
-
-HTMX = {"HX-Request": "true"}
+from tests.helpers import HTMX, client_for
 
 
 def _views(doctor) -> list[str]:
@@ -37,7 +35,7 @@ def test_list_panel_and_chat_poll_are_audited_once_per_window(app):
     client = client_for(app, doctor)
     for _ in range(3):
         assert client.get("/consultations").status_code == 200
-        assert client.get("/care/panels/doctor").status_code == 200
+        assert client.get("/care/panels/doctor", headers=HTMX).status_code == 200
         assert client.get(f"/consultations/{consultation.id}/messages", headers=HTMX).status_code == 200
     views = _views(doctor)
     expected = {f"consultation:{consultation.id}:list", f"consultation:{request.id}:list",

@@ -1,6 +1,6 @@
 """The periodic refresh on real Redis: it runs the study and schedules its next run."""
 
-from app.jobs.evidence import refresh_evidence
+from app.jobs.evidence import EVIDENCE_REFRESH, refresh_evidence
 from app.jobs.periodic import ensure_scheduled, lease_key
 from app.jobs.queue import get_queue, get_redis
 from app.plugins.registry import DEFAULT_PLUGIN
@@ -20,8 +20,8 @@ def test_refresh_job_stores_aggregates_and_schedules_the_next_run(app):
 
 def test_the_refresh_is_scheduled_once_and_can_be_turned_off(app):
     get_redis().flushdb()
-    assert ensure_scheduled("evidence-refresh")
-    assert not ensure_scheduled("evidence-refresh")  # the lease holds the second caller back
+    assert ensure_scheduled(EVIDENCE_REFRESH)
+    assert not ensure_scheduled(EVIDENCE_REFRESH)  # the lease holds the second caller back
     get_redis().flushdb()
     app.config["EVIDENCE_REFRESH_SECONDS"] = 0
-    assert not ensure_scheduled("evidence-refresh")
+    assert not ensure_scheduled(EVIDENCE_REFRESH)

@@ -18,7 +18,7 @@ def _python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProces
 
 
 def test_import_survives_and_startup_names_each_malformed_variable(tmp_path):
-    bad = {"MAX_CONTENT_LENGTH": "abc", "PLUGIN_DEFAULT_MIN_ACCURACY": "high"}
+    bad = {"MAX_CONTENT_LENGTH": "abc", "PLUGIN_DEFAULT_MIN_ACCURACY": "high", "SEVERITY_MAX_MAE": "low"}
     imported = _python("import config; print(config.Config.MAX_CONTENT_LENGTH)", tmp_path, **bad)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.strip() == str(55 * 1024 * 1024)  # the declared default, meanwhile
@@ -29,6 +29,7 @@ def test_import_survives_and_startup_names_each_malformed_variable(tmp_path):
     assert "ConfigError: MoodLens cannot start: fix these environment variables:" in started.stderr
     assert "  MAX_CONTENT_LENGTH='abc': expected a whole number, e.g. 57671680" in message
     assert "  PLUGIN_DEFAULT_MIN_ACCURACY='high': expected a decimal number, e.g. 0.6" in message
+    assert "  SEVERITY_MAX_MAE='low': expected a decimal number, e.g. 0.6" in message
     assert not (tmp_path / "instance").exists()  # refused before anything was created
 
 

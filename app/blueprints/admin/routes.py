@@ -30,7 +30,7 @@ from app.security.policy import role_required
 from app.services import admin_doctors, admin_users, audit_log, platform_stats, plugin_settings, queue_health
 from app.services.errors import ServiceError
 from app.web.errors import refusals_shown_on
-from app.web.htmx import is_htmx, render_page_or_fragment
+from app.web.htmx import render_page_or_fragment
 
 admin_only = role_required(Role.ADMIN)
 
@@ -55,10 +55,19 @@ def index():
 
 # --- Classifier plugins -------------------------------------------------------------------
 
-def _plugins_page(message: str | None = None, confirm: dict | None = None):
+def _plugin_list(**shown) -> dict:
+    return dict(plugins=plugin_settings.list_plugins(), form=ActionForm(), **shown)
+
+
+def _plugins_page(confirm: dict | None = None):
     return render_page_or_fragment("admin/plugins.html", "admin/partials/plugin_list.html",
-                                   plugins=plugin_settings.list_plugins(), form=ActionForm(), message=message,
-                                   confirm=confirm)
+                                   **_plugin_list(confirm=confirm))
+
+
+def _plugins_changed(done: str):
+    """After a change: the list again with the outcome for htmx, or back to the page, flashed."""
+    return render_page_or_fragment(url_for("admin.plugins"), "admin/partials/plugin_list.html",
+                                   flashed=(done, "success"), **_plugin_list(message=done))
 
 
 @bp.get("/plugins")
@@ -71,10 +80,7 @@ def _change_plugin(change, name: str, done: str, tell_default: bool = False):
     change(name, actor_id=current_user.id)
     if tell_default:
         done += f" New screenings use {plugin_settings.default_plugin_name()}."
-    if is_htmx():
-        return _plugins_page(message=done)
-    flash(done, "success")
-    return redirect(url_for("admin.plugins"))
+    return _plugins_changed(done)
 
 
 @bp.post("/plugins/<name>/enable")
@@ -101,11 +107,7 @@ def set_default_plugin(name: str):
     except plugin_settings.ConfirmationRequired as question:
         # Not a refusal: the same page asks, with the numbers, and offers the confirmed form.
         return _plugins_page(confirm={"name": name, "message": str(question)})
-    done = f"{name} is now the default for new screenings."
-    if is_htmx():
-        return _plugins_page(message=done)
-    flash(done, "success")
-    return redirect(url_for("admin.plugins"))
+    return _plugins_changed(f"{name} is now the default for new screenings.")
 
 
 @bp.get("/plugins/<name>/confusion-matrix.png")

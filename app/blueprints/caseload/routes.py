@@ -18,7 +18,7 @@ from app.models.user import Role
 from app.security.policy import can_see_patients, role_required
 from app.services import care_access, caseload, chat, diagnoses
 from app.web.forms import errors_in
-from app.web.htmx import is_htmx, render_page_or_fragment
+from app.web.htmx import render_page_or_fragment
 
 
 def _verified_doctor() -> None:
@@ -63,7 +63,7 @@ def index():
     form = FilterForm(formdata=request.args)
     context = dict(caseload=caseload.caseload(current_user, filters), filters=filters, form=form,
                    return_query=request.query_string.decode())
-    return render_page_or_fragment("caseload/index.html", "partials/caseload_results.html", **context)
+    return render_page_or_fragment("caseload/index.html", "caseload/partials/results.html", **context)
 
 
 @bp.get("/doctor/caseload.csv")
@@ -113,10 +113,11 @@ def followup(consultation_id: int):
 
 # --- Treat-to-target prompts on the consultation page (an htmx fragment) ------------------------
 
-def _prompts_fragment(consultation: Consultation):
+def _prompts_fragment(consultation: Consultation, flashed: tuple[str, str] | None = None):
     return render_page_or_fragment(url_for("consultations.detail", consultation_id=consultation.id),
-                                   "partials/caseload_prompts.html", consultation=consultation,
-                                   prompts=caseload.open_prompts(consultation), form=DismissPromptForm())
+                                   "caseload/partials/prompts.html", flashed=flashed,
+                                   consultation=consultation, prompts=caseload.open_prompts(consultation),
+                                   form=DismissPromptForm())
 
 
 @bp.get("/consultations/<int:consultation_id>/prompts")
@@ -135,7 +136,5 @@ def dismiss_prompt(consultation_id: int):
               or "That prompt could not be read; reload the page.")
     caseload.dismiss_prompt(current_user, consultation, form.kind.data, int(form.screening_id.data),
                             form.reason.data)
-    if is_htmx():
-        return _prompts_fragment(consultation)
-    flash(_("Prompt dismissed; your reason is kept with the record."), "info")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return _prompts_fragment(consultation,
+                             flashed=(_("Prompt dismissed; your reason is kept with the record."), "info"))

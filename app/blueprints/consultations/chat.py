@@ -3,18 +3,18 @@ request for a new screening."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.consultations import bp
+from app.blueprints.consultations import back_to_consultation, bp
 from app.blueprints.consultations.forms import MessageForm
 from app.models._ids import parse_id
 from app.models.care import Consultation
 from app.models.user import Role
 from app.security.policy import role_required
 from app.services import care_access, chat, consultations
-from app.web.forms import errors_in
+from app.web.forms import valid_submission
 from app.web.htmx import is_htmx, render_page_or_fragment
 
 
@@ -22,8 +22,9 @@ def _chat_update(consultation: Consultation, page: str):
     """The messages after the last one the page shows (`after`), to append to its log."""
     after = parse_id(request.values.get("after")) or 0
     new = chat.messages(consultation, after_id=after)
-    return render_page_or_fragment(page, "partials/care_chat_update.html", consultation=consultation,
-                                   messages=new, last_id=new[-1].id if new else after)
+    return render_page_or_fragment(page, "consultations/partials/chat_update.html",
+                                   consultation=consultation, messages=new,
+                                   last_id=new[-1].id if new else after)
 
 
 @bp.get("/consultations/<int:consultation_id>/messages")
@@ -53,9 +54,7 @@ def mark_messages_read(consultation_id: int):
 @role_required(Role.PATIENT, Role.DOCTOR)
 def post_message(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
-    form = MessageForm()
-    if not form.validate_on_submit():
-        abort(400, description=errors_in(form))
+    form = valid_submission(MessageForm())
     chat.post_message(current_user, consultation, form.body.data)
     if is_htmx():
         consultations.record_reads(current_user, [consultation], "chat")
@@ -68,5 +67,4 @@ def post_message(consultation_id: int):
 def request_screening(consultation_id: int):
     consultation = care_access.treated_by(current_user, consultation_id)
     chat.request_screening(current_user, consultation)
-    flash(_("The patient was asked to take a new screening."), "success")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation, _("The patient was asked to take a new screening."))

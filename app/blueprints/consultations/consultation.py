@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.consultations import bp
+from app.blueprints.consultations import back_to_consultation, bp
 from app.blueprints.consultations.forms import DeclineForm, MessageForm, ReportForm
 from app.models._ids import parse_id
 from app.models.user import Role
@@ -65,8 +65,7 @@ def detail(consultation_id: int):
 def close(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.close(current_user, consultation)
-    flash(_("Consultation closed. Its record stays available."), "info")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation, _("Consultation closed. Its record stays available."), "info")
 
 
 @bp.post("/consultations/<int:consultation_id>/share")
@@ -77,8 +76,7 @@ def share(consultation_id: int):
     if screening_id is None:
         abort(400, description=_("Choose a screening to share."))
     consultations.share_screening(current_user, consultation, screening_id)
-    flash(_("Screening shared with your doctor."), "success")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation, _("Screening shared with your doctor."))
 
 
 @bp.post("/consultations/<int:consultation_id>/shares/<int:share_id>/revoke")
@@ -86,8 +84,8 @@ def share(consultation_id: int):
 def revoke(consultation_id: int, share_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.revoke_share(current_user, consultation, share_id)
-    flash(_("Sharing stopped: the doctor can no longer see that screening."), "info")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(
+        consultation, _("Sharing stopped: the doctor can no longer see that screening."), "info")
 
 
 @bp.get("/consultations/<int:consultation_id>/screenings/<int:screening_id>")

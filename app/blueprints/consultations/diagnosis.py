@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.blueprints.consultations import bp
+from app.blueprints.consultations import back_to_consultation, bp
 from app.blueprints.consultations.forms import DiagnosisForm
 from app.clinical.phq9 import BANDS
 from app.models.care import ConsultationStatus
@@ -55,8 +55,8 @@ def diagnosis(consultation_id: int):
         errors = diagnoses.validate(data, band)
         if not errors:
             diagnoses.record(current_user, consultation, data)
-            flash(_("Diagnosis recorded. The patient sees the outcome and plan."), "success")
-            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+            return back_to_consultation(consultation,
+                                        _("Diagnosis recorded. The patient sees the outcome and plan."))
         for name, message in errors.items():
             getattr(form, name).errors = [*getattr(form, name).errors, message]
     return render_template("consultations/diagnosis.html", form=form, **context), 400

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.blueprints.consultations import bp
+from app.blueprints.consultations import back_to_consultation, bp
 from app.blueprints.consultations.forms import DeclineForm, RequestForm
 from app.i18n.marker import N_
 from app.models._ids import parse_id
@@ -16,7 +16,7 @@ from app.models.user import Role
 from app.security.policy import role_required
 from app.services import care_access, consultations, directory
 from app.services.consultations import CareError
-from app.web.forms import errors_in
+from app.web.forms import valid_submission
 from app.web.i18n import localtime
 
 FIRST_AVAILABLE = "any"
@@ -63,8 +63,8 @@ def new_consultation():
         # A request already open with that doctor: the form again, with what the patient typed.
         flash(error.message, "error")
         return render_template("consultations/new.html", form=form), 409
-    flash(_("Your request was sent. You will be notified when the doctor answers."), "success")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation,
+                                _("Your request was sent. You will be notified when the doctor answers."))
 
 
 @bp.post("/consultations/<int:consultation_id>/accept")
@@ -72,18 +72,15 @@ def new_consultation():
 def accept(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
     consultations.accept(current_user, consultation)
-    flash(_("Consultation accepted. You can now see the shared screenings and chat with the patient."),
-          "success")
-    return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return back_to_consultation(consultation, _("Consultation accepted. You can now see the shared "
+                                                "screenings and chat with the patient."))
 
 
 @bp.post("/consultations/<int:consultation_id>/decline")
 @role_required(Role.DOCTOR)
 def decline(consultation_id: int):
     consultation = care_access.consultation_for(current_user, consultation_id)
-    form = DeclineForm()
-    if not form.validate_on_submit():
-        abort(400, description=errors_in(form))
+    form = valid_submission(DeclineForm())
     consultations.decline(current_user, consultation, form.reason.data)
     flash(_("Request declined; the patient sees your reason."), "info")
     return redirect(url_for("home.doctor"))

@@ -12,7 +12,7 @@ from app.models.care import Report, ReportStatus
 from app.models.user import Role
 from app.security.policy import role_required
 from app.services import care_access, consultations, reports
-from app.web.forms import errors_in
+from app.web.forms import valid_submission
 
 
 def load_report(report_id: int) -> Report:
@@ -22,17 +22,20 @@ def load_report(report_id: int) -> Report:
     return report
 
 
+def _back_to_report(report: Report, message: str):
+    """After an action on a report: its outcome flashed, and the report's page (that version's)."""
+    flash(message, "success")
+    return redirect(url_for("reports.show", report_id=report.id))
+
+
 @bp.post("/consultations/<int:consultation_id>/reports")
 @role_required(Role.DOCTOR)
 def create(consultation_id: int):
     consultation = care_access.treated_by(current_user, consultation_id)
-    form = ReportForm()
-    if not form.validate_on_submit():
-        abort(400, description=errors_in(form))
+    form = valid_submission(ReportForm())
     report = reports.create(current_user, consultation, form.period_start.data, form.period_end.data,
                             form.comments.data or "")
-    flash(_("Draft report created. Review it, then finalise it for the patient."), "success")
-    return redirect(url_for("reports.show", report_id=report.id))
+    return _back_to_report(report, _("Draft report created. Review it, then finalise it for the patient."))
 
 
 @bp.get("/reports/<int:report_id>")
@@ -51,19 +54,16 @@ def show(report_id: int):
 @role_required(Role.DOCTOR)
 def update(report_id: int):
     report = load_report(report_id)
-    form = ReportForm()
-    if not form.validate_on_submit():
-        abort(400, description=errors_in(form))
+    form = valid_submission(ReportForm())
     reports.update_comments(current_user, report, form.comments.data or "")
-    flash(_("Comments saved."), "success")
-    return redirect(url_for("reports.show", report_id=report.id))
+    return _back_to_report(report, _("Comments saved."))
 
 
 def render_final(report: Report) -> tuple[str, bytes]:
     """The page and the PDF of a report being finalised: rendered once, kept from then on."""
     content = reports.content(report)
     pdf = reports.render_pdf(render_template("reports/report_pdf.html", **content), base_url=request.url_root)
-    return render_template("reports/_body.html", **content), pdf
+    return render_template("reports/partials/body.html", **content), pdf
 
 
 @bp.post("/reports/<int:report_id>/finalise")
@@ -71,8 +71,7 @@ def render_final(report: Report) -> tuple[str, bytes]:
 def finalise(report_id: int):
     report = load_report(report_id)
     reports.finalise(current_user, report, render=render_final)
-    flash(_("Report finalised; the patient can now read it."), "success")
-    return redirect(url_for("reports.show", report_id=report.id))
+    return _back_to_report(report, _("Report finalised; the patient can now read it."))
 
 
 @bp.post("/reports/<int:report_id>/amend")
@@ -80,9 +79,8 @@ def finalise(report_id: int):
 def amend(report_id: int):
     report = load_report(report_id)
     amendment = reports.amend(current_user, report)
-    flash(_("Version %(new)d drafted; the final version %(final)d stays as it was.",
-            new=amendment.version, final=report.version), "success")
-    return redirect(url_for("reports.show", report_id=amendment.id))
+    return _back_to_report(amendment, _("Version %(new)d drafted; the final version %(final)d stays "
+                                        "as it was.", new=amendment.version, final=report.version))
 
 
 @bp.get("/reports/<int:report_id>.pdf")

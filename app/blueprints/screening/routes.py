@@ -21,7 +21,7 @@ from app.services.plugin_settings import list_plugins
 from app.storage import held_uploads, media_store
 from app.web import clinical_text
 from app.web.bearer import api_scope, note_patient
-from app.web.htmx import is_htmx, render_page_or_fragment
+from app.web.htmx import render_page_or_fragment
 from app.web.negotiation import wants_json
 
 # htmx stops a polling element when the response has this status (and still swaps it).
@@ -216,7 +216,7 @@ def status(screening_id: int):
     ensure_enqueued(screening)  # Redis back after an outage: start now
     code = STOP_POLLING if screening.status.finished else 200
     return render_page_or_fragment(url_for("screening.detail", screening_id=screening.id),
-                                   "partials/screening_facial.html", code, **_context(screening))
+                                   "screening/partials/facial.html", code, **_context(screening))
 
 
 @bp.post("/screenings/<int:screening_id>/retry")
@@ -226,9 +226,8 @@ def retry(screening_id: int):
     if screening.patient_id != current_user.id:
         abort(403, description=_("Only the patient can retry the analysis of their screening."))
     screenings.retry(screening, current_user)
-    if is_htmx():
-        return render_template("partials/screening_facial.html", **_context(screening))
-    return redirect(url_for("screening.detail", screening_id=screening.id), 303)
+    return render_page_or_fragment(url_for("screening.detail", screening_id=screening.id),
+                                   "screening/partials/facial.html", **_context(screening))
 
 
 @bp.get("/screenings/<int:screening_id>/activation-map")
@@ -241,7 +240,7 @@ def activation_map(screening_id: int):
     state = activation_maps.state(screening)
     waiting = state in (activation_maps.PENDING, activation_maps.OFFLINE)
     return render_page_or_fragment(url_for("screening.detail", screening_id=screening.id),
-                                   "partials/activation_map.html", 200 if waiting else STOP_POLLING,
+                                   "screening/partials/activation_map.html", 200 if waiting else STOP_POLLING,
                                    s=screening, state=state)
 
 
@@ -257,8 +256,8 @@ def history():
 @bp.get("/screenings/panel")
 @role_required(Role.PATIENT)
 def panel():
-    return render_template(
-        "partials/screening_panel.html",
+    return render_page_or_fragment(
+        url_for("home.patient"), "screening/partials/panel.html",
         screenings=screenings.list_for_patient(current_user, limit=3),
         has_consent=consent.active_screening_consent(current_user) is not None,
     )
