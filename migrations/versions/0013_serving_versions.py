@@ -5,7 +5,7 @@ trained version as serving version, which is what the registry served before. Ve
 afterwards serve only once an admin chooses them.
 
 Revision ID: 0013_serving_versions
-Revises: 0011_research_evidence
+Revises: 0012_locale_timezone
 Create Date: 2026-11-28 17:45:00
 
 """
@@ -19,7 +19,7 @@ from flask import current_app, has_app_context
 
 # revision identifiers, used by Alembic.
 revision = '0013_serving_versions'
-down_revision = '0011_research_evidence'
+down_revision = '0012_locale_timezone'
 branch_labels = None
 depends_on = None
 
