@@ -72,5 +72,23 @@ def test_training_page_shows_live_progress_and_stop_keeps_a_stopped_version(
 
         page.goto("/admin/models/compare")
         screenshot(page, "admin-models-compare")
+
+        # A complete version serves only once the admin chooses it, knowing its test numbers.
+        page.goto("/admin/models")
+        page.set_input_files("#dataset_file", str(data))
+        page.fill("#epochs", "1")
+        page.fill("#batch_size", "8")
+        page.click("#train-form button[type=submit]")
+        page.wait_for_function("() => document.querySelector('#run-status')?.textContent === 'done'",
+                               timeout=180_000)
+        page.click("#run-progress a")
+        assert "No version of baseline-cnn serves yet" in page.inner_text("#serving-state")
+        page.click("#serve-button")
+        assert "accuracy and a macro-F1 of" in page.inner_text("#confirm-serve")
+        screenshot(page, "admin-model-serve-confirm")
+        page.click("#confirm-serve-button")
+        assert "Every new screening with baseline-cnn uses this version" in page.inner_text("#serving-state")
+        page.goto("/admin/models")
+        assert page.locator("#model-versions .pill-brand").count() == 1
     finally:
         context.close()
