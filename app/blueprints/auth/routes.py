@@ -16,7 +16,7 @@ from app.blueprints.auth.forms import (
     NewPasswordForm,
     PatientRegistrationForm,
 )
-from app.blueprints.sso import routes as sso_routes
+from app.blueprints.sso.logout import logout_redirect
 from app.extensions import limiter
 from app.security import login_throttle, mfa, sessions
 from app.security.redirects import safe_next
@@ -80,7 +80,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    after_sso = sso_routes.logout_redirect()  # before the session ends: it holds the ID token
+    after_sso = logout_redirect()  # before the session ends: it holds the ID token
     sessions.end_current()
     logout_user()
     session.clear()
