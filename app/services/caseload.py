@@ -15,7 +15,6 @@ from datetime import datetime
 from functools import cached_property
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.clinical import outcomes
@@ -35,17 +34,15 @@ from app.models.care import (
     ScreeningRequest,
     ScreeningShare,
 )
-from app.models.care_prompts import PromptDismissal
 from app.models.screening import Screening
 from app.models.user import PatientProfile, User
 from app.security import audit
 from app.services import followups
-from app.services.consultations import CareError, shared_screenings
 from app.services.diagnoses import PLAN_LABELS, severity_label
+from app.services.episodes import NO_PLAN, Plan, plan_from
 
 SEARCH_MAX = 100
 PAGE_SIZE = 50  # rows per page; a doctor works down the list by attention, and the CSV has them all
-REASON_MAX = 1000
 SORTS = {"attention": N_("Needs attention first"), "name": N_("Name"),
          "latest": N_("Latest PHQ-9, highest first"),
          "change": N_("Change from baseline, least improved first")}
@@ -218,7 +215,7 @@ def _shared(ids):
 
 
 def _treatment_starts(ids):
-    """The first confirmed diagnosis per consultation (see _plan)."""
+    """The first confirmed diagnosis per consultation (see episodes.plan_from)."""
     return (select(Diagnosis.consultation_id, func.min(Diagnosis.created_at).label("started_at"))
             .where(Diagnosis.consultation_id.in_(ids), Diagnosis.outcome == DiagnosisOutcome.CONFIRMED)
             .group_by(Diagnosis.consultation_id).subquery())
@@ -264,25 +261,7 @@ def _all_points(consultation_ids: list[int]) -> dict[int, list[Measurement]]:
     return found
 
 
-@dataclass(frozen=True)
-class _Plan:
-    treatment_start: datetime | None  # the first confirmed diagnosis, while the current one is confirmed
-    current_at: datetime | None
-    interval_days: int | None
-
-
-NO_PLAN = _Plan(None, None, None)
-
-
-def _plan(versions: list[tuple[datetime, bool, int | None]]) -> _Plan:
-    """From one consultation's diagnosis versions, oldest first: (created_at, confirmed, interval)."""
-    if not versions or not versions[-1][1]:
-        return NO_PLAN
-    start = next(created_at for created_at, confirmed, _ in versions if confirmed)
-    return _Plan(start, versions[-1][0], versions[-1][2])
-
-
-def _plans(ids) -> dict[int, _Plan]:
+def _plans(ids) -> dict[int, Plan]:
     versions: dict[int, list] = defaultdict(list)
     for consultation_id, created_at, outcome, interval in db.session.execute(
             select(Diagnosis.consultation_id, Diagnosis.created_at, Diagnosis.outcome,
@@ -290,7 +269,7 @@ def _plans(ids) -> dict[int, _Plan]:
             .where(Diagnosis.consultation_id.in_(ids))
             .order_by(Diagnosis.consultation_id, Diagnosis.version)):
         versions[consultation_id].append((created_at, outcome is DiagnosisOutcome.CONFIRMED, interval))
-    return {consultation_id: _plan(rows) for consultation_id, rows in versions.items()}
+    return {consultation_id: plan_from(rows) for consultation_id, rows in versions.items()}
 
 
 def _unread(doctor_id: int, ids) -> dict[int, int]:
@@ -438,62 +417,3 @@ def export_csv(doctor: User, filters: Filters, now: datetime | None = None) -> s
                  details={"rows": len(result.rows), "filtered": bool(replace(filters, past=False).query())})
     db.session.commit()
     return out.getvalue()
-
-
-# --- One episode: the consultation page, the report, the patient's history ----------------------
-
-def episode_outcome(consultation: Consultation, until: datetime | None = None) -> Outcome:
-    """The outcome of one consultation's episode from its shared screenings, as of `until`."""
-    until = until or utcnow()
-    points = [Measurement(s.created_at, s.phq9_total, s.phq9_item9, s.affect_indicator)
-              for s in shared_screenings(consultation) if s.created_at <= until]
-    plan = _plan([(d.created_at, d.confirmed, d.followup_interval_days)
-                  for d in consultation.diagnoses if d.created_at <= until])
-    return outcomes.evaluate(points, plan.treatment_start, until)
-
-
-@dataclass(frozen=True)
-class ShownPrompt:
-    kind: str
-    text: str
-    screening_id: int
-
-
-def open_prompts(consultation: Consultation) -> list[ShownPrompt]:
-    """Treat-to-target prompts for the treating doctor, less those dismissed at this screening."""
-    if consultation.status is not ConsultationStatus.ACCEPTED:
-        return []
-    screenings = shared_screenings(consultation)
-    if not screenings:
-        return []
-    latest_id = screenings[-1].id
-    dismissed = set(db.session.scalars(select(PromptDismissal.kind).where(
-        PromptDismissal.consultation_id == consultation.id, PromptDismissal.screening_id == latest_id)))
-    return [ShownPrompt(p.kind, p.text, latest_id) for p in outcomes.prompts(episode_outcome(consultation))
-            if p.kind not in dismissed]
-
-
-def dismiss_prompt(doctor: User, consultation: Consultation, kind: str, screening_id: int,
-                   reason: str) -> PromptDismissal:
-    reason = (reason or "").strip()
-    if not reason:
-        raise CareError(_("Give a reason for dismissing this prompt."))
-    if len(reason) > REASON_MAX:
-        raise CareError(_("The reason may be at most %(count)d characters.", count=REASON_MAX))
-    shown = {(p.kind, p.screening_id) for p in open_prompts(consultation)}
-    existing = db.session.scalars(select(PromptDismissal).where(
-        PromptDismissal.consultation_id == consultation.id, PromptDismissal.kind == kind,
-        PromptDismissal.screening_id == screening_id)).first()
-    if existing is not None:
-        return existing  # dismissed twice (double click): the first reason stands
-    if (kind, screening_id) not in shown:
-        raise CareError(_("This prompt no longer applies; the page has been updated."), 409)
-    dismissal = PromptDismissal(consultation_id=consultation.id, screening_id=screening_id,
-                                doctor_id=doctor.id, kind=kind, reason=reason)
-    db.session.add(dismissal)
-    db.session.flush()
-    # Ids only: the reason and the prompt stay in the clinical record, out of the admins' trail.
-    audit.record("care_prompt.dismiss", actor_id=doctor.id, patient_id=consultation.patient_id,
-                 target=f"consultation:{consultation.id}", details={"dismissal_id": dismissal.id})
-    db.session.commit()
-    return dismissal

@@ -20,7 +20,7 @@ from app.models.screening import Screening
 from app.models.user import User
 from app.security import audit
 from app.security.policy import report_visible_to
-from app.services import caseload, notifications
+from app.services import episodes, links, notifications
 from app.services.consultations import CareError, shared_screenings
 from app.services.diagnoses import PLAN_LABELS, PLAN_PLAIN, severity_label
 from app.storage import media_store
@@ -143,7 +143,8 @@ def finalise(doctor: User, report: Report, render: Callable[[Report], tuple[str,
     audit.record("report.finalise", actor_id=doctor.id, patient_id=consultation.patient_id,
                  target=f"report:{report.id}")
     notifications.notify(consultation.patient_id, "report.final",
-                         N_("A new report from your doctor is ready"), f"/reports/{report.id}")
+                         N_("A new report from your doctor is ready"),
+                         links.path_for("reports.show", report_id=report.id))
     try:
         db.session.commit()
     except BaseException:
@@ -236,7 +237,7 @@ def content(report: Report) -> dict:
         "affect_chart": build_chart(_("Facial-affect indicator (0–100)"),
                                     [(s.created_at, s.affect_indicator) for s in screenings], 100,
                                     [0, 25, 50, 75, 100]),
-        "outcome": caseload.episode_outcome(consultation, until=end),
+        "outcome": episodes.episode_outcome(consultation, until=end),
         "format_points": outcomes.format_points,
         "format_percent": outcomes.format_percent,
         "generated_at": cutoff,
@@ -278,7 +279,7 @@ def patient_history(patient: User) -> dict:
     # In plain words, per episode of care the patient was treated in (same definitions as the doctor's).
     progress = [{"doctor": c.doctor.display_name, "words": words} for c in consultations
                 if c.accepted_at is not None and any(d.confirmed for d in c.diagnoses)
-                and (words := outcomes.plain_words(caseload.episode_outcome(c), _))]
+                and (words := outcomes.plain_words(episodes.episode_outcome(c), _))]
     scored = [s for s in screenings if s.phq9_total is not None]
     return {
         "events": events,

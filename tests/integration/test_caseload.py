@@ -16,7 +16,7 @@ from app.models._time import utcnow
 from app.models.audit import AuditEvent
 from app.models.care import Consultation, Diagnosis, ScreeningRequest, ScreeningShare
 from app.models.care_prompts import PromptDismissal
-from app.services import consultations, followups, reports
+from app.services import caseload, consultations, episodes, followups, reports
 from tests import factories
 from tests.helpers import client_for, finalise_report, post
 from tests.integration.caseload_helpers import episode
@@ -262,8 +262,6 @@ def test_diagnoses_untouched_by_viewing(app, doctor):
 
 def test_the_bulk_rows_agree_with_the_outcome_of_each_episode(app, doctor):
     """The caseload reads only the screenings the definitions need; the full episode agrees."""
-    from app.services import caseload
-
     mixed_caseload(doctor)
     # Screenings before and after the diagnosis: the baseline is the last one before it.
     _, long = episode(doctor, "Lou Long", [(14, 9), (12, 21), (11, 19), (8, 15), (5, 14), (2, 12), (0, 11)],
@@ -272,7 +270,7 @@ def test_the_bulk_rows_agree_with_the_outcome_of_each_episode(app, doctor):
     rows = {row.consultation_id: row for row in caseload.active_rows(doctor.id)}
     assert len(rows) == 8
     for consultation_id, row in rows.items():
-        full = caseload.episode_outcome(db.session.get(Consultation, consultation_id), until=utcnow())
+        full = episodes.episode_outcome(db.session.get(Consultation, consultation_id), until=utcnow())
         assert (row.outcome.baseline, row.outcome.latest, row.outcome.previous, row.outcome.status,
                 row.outcome.worsening) == (full.baseline, full.latest, full.previous, full.status,
                                            full.worsening), row.patient_name
@@ -284,11 +282,11 @@ def test_dismissals_are_in_the_patients_export_and_go_with_the_account(app, doct
     import json
     import zipfile
 
-    from app.services import caseload, privacy
+    from app.services import privacy
 
     patient, consultation = episode(doctor, "Stan Stuck", [(11, 18), (0, 16)], diagnosed_weeks_ago=11)
-    prompt = caseload.open_prompts(consultation)[0]
-    caseload.dismiss_prompt(doctor, consultation, prompt.kind, prompt.screening_id, "Plan changed by phone")
+    prompt = episodes.open_prompts(consultation)[0]
+    episodes.dismiss_prompt(doctor, consultation, prompt.kind, prompt.screening_id, "Plan changed by phone")
     export = privacy.build_export(patient)
     with zipfile.ZipFile(export.file) as archive:
         document = json.loads(archive.read("data.json"))

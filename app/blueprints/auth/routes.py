@@ -18,7 +18,7 @@ from app.blueprints.auth.forms import (
     NewPasswordForm,
     PatientRegistrationForm,
 )
-from app.blueprints.sso import routes as sso_routes
+from app.blueprints.sso.logout import logout_redirect
 from app.extensions import limiter
 from app.security import login_throttle, mfa, sessions
 from app.security.redirects import safe_next
@@ -82,7 +82,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    after_sso = sso_routes.logout_redirect()  # before the session ends: it holds the ID token
+    after_sso = logout_redirect()  # before the session ends: it holds the ID token
     user_id = current_user.id
     sessions.end_current()
     logout_user()

@@ -4,7 +4,8 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.services.caseload import REASON_MAX, SEARCH_MAX, SORTS, status_choices
+from app.services.caseload import SEARCH_MAX, SORTS, status_choices
+from app.services.episodes import REASON_MAX
 
 
 class FilterForm(FlaskForm):

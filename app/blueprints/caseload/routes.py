@@ -16,7 +16,7 @@ from app.blueprints.caseload.forms import DismissPromptForm, FilterForm, Followu
 from app.models.care import Consultation
 from app.models.user import Role
 from app.security.policy import can_see_patients, role_required
-from app.services import care_access, caseload, chat, diagnoses
+from app.services import care_access, caseload, chat, diagnoses, episodes
 from app.web.forms import errors_in
 from app.web.htmx import render_page_or_fragment
 
@@ -116,7 +116,7 @@ def followup(consultation_id: int):
 def _prompts_fragment(consultation: Consultation, flashed: tuple[str, str] | None = None):
     return render_page_or_fragment(url_for("consultations.detail", consultation_id=consultation.id),
                                    "caseload/partials/prompts.html", flashed=flashed,
-                                   consultation=consultation, prompts=caseload.open_prompts(consultation),
+                                   consultation=consultation, prompts=episodes.open_prompts(consultation),
                                    form=DismissPromptForm())
 
 
@@ -134,7 +134,7 @@ def dismiss_prompt(consultation_id: int):
     if not form.validate_on_submit() or not form.screening_id.data.isdigit():
         abort(400, description=errors_in(form)
               or "That prompt could not be read; reload the page.")
-    caseload.dismiss_prompt(current_user, consultation, form.kind.data, int(form.screening_id.data),
+    episodes.dismiss_prompt(current_user, consultation, form.kind.data, int(form.screening_id.data),
                             form.reason.data)
     return _prompts_fragment(consultation,
                              flashed=(_("Prompt dismissed; your reason is kept with the record."), "info"))

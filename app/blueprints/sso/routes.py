@@ -6,10 +6,9 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask_login import current_user, login_user
 
 from app.blueprints.sso import bp, client
+from app.blueprints.sso.logout import ID_TOKEN_KEY
 from app.security import sessions
 from app.services import sso
-
-ID_TOKEN_KEY = "sso_id_token"  # noqa: S105  (a session key, not a secret)
 
 
 def _failure(message: str, status: int):
@@ -66,27 +65,6 @@ def callback():
     sessions.start(user, second_factor_done=mfa_done or not sessions.needs_second_factor(user))
     session[ID_TOKEN_KEY] = token["id_token"]
     return redirect(url_for("home.index"))
-
-
-def logout_redirect() -> str | None:
-    """Called by logout before the session ends. When this session came from SSO and the provider
-    offers RP-initiated logout, the local page that sends the browser on to it; else None.
-
-    The provider is reached from a page of ours, not straight from the logout form's redirect:
-    the CSP's `form-action 'self'` would stop a form submission redirected to another origin."""
-    id_token = session.pop(ID_TOKEN_KEY, None)
-    if id_token is None or not client.enabled():
-        return None
-    try:
-        endpoint = client.metadata().get("end_session_endpoint")
-    except client.SsoUnavailable:
-        return None
-    if not endpoint:
-        return None
-    target = client.client().create_logout_url(
-        post_logout_redirect_uri=url_for("auth.login", _external=True), id_token_hint=id_token,
-        client_id=current_app.config["OIDC_CLIENT_ID"])["url"]
-    return url_for("sso.signed_out", next=target)
 
 
 @bp.get("/signed-out")

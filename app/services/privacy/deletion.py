@@ -33,7 +33,7 @@ from app.models.screening import Screening, ScreeningFrame
 from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
 from app.security.passwords import verify_password
-from app.services import mfa, notifications
+from app.services import links, mfa, notifications
 from app.services.privacy.records import PrivacyError, count_rows
 from app.storage import mailer, media_store
 
@@ -56,9 +56,9 @@ class DeletionSummary:
 
 def _doctor_notices_about(consultation_ids: list[int]):
     """Doctors' notifications that point at the patient's consultations (they would be dead links)."""
-    links = [f"/consultations/{cid}" for cid in consultation_ids]
-    return or_(Notification.link.in_(links),
-               *(Notification.link.like(f"{link}/%") for link in links))
+    paths = [links.consultation_path(cid) for cid in consultation_ids]
+    return or_(Notification.link.in_(paths),
+               *(Notification.link.like(f"{path}/%") for path in paths))
 
 
 def _media_paths(user_id: int) -> list[str]:
@@ -123,7 +123,7 @@ def delete_account(patient: User, password: str, code: str | None = None) -> Del
         for doctor_id in sorted(doctor_ids):
             notifications.notify(doctor_id, "patient.account_deleted",
                                  N_("A patient deleted their MoodLens account; their record was removed"),
-                                 "/consultations")
+                                 links.path_for("consultations.index"))
         # Ids and counts only: the trail must hold nothing that names the person.
         audit.record("privacy.delete", actor_id=user_id, patient_id=user_id, target=f"user:{user_id}",
                      details=counts)
