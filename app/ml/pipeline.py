@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from app.i18n.marker import N_
 from app.ml.faces import Face, FaceDetection, FaceDetector, aligned_crop, face_box_xyxy, face_eyes
 from app.ml.media import (
     DEFAULT_MAX_CLIP_SECONDS,
@@ -327,7 +328,7 @@ def analyse_clip(
     crop_frames: list[int] = []
     frame_size = None
     with timer.stage("total"):
-        report(0.0, "Reading the video")
+        report(0.0, N_("Reading the video"))
         decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
                               max_frame_pixels=max_frame_pixels)
         chunk = []
@@ -360,7 +361,7 @@ def analyse_clip(
             chunk = []
             if frame is None:
                 break
-        report(0.9, "Classifying expressions")
+        report(0.9, N_("Classifying expressions"))
         with timer.stage("classify"):
             probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))
         for frame_position, row in zip(crop_frames, probabilities, strict=True):
@@ -369,7 +370,7 @@ def analyse_clip(
         crop_jpeg = None
         if tracker.display_crop is not None:
             crop_jpeg = reencode_jpeg(Image.fromarray(tracker.display_crop))
-    report(1.0, "Done")
+    report(1.0, N_("Done"))
     return ClipAnalysis(
         plugin.name,
         plugin.version,
