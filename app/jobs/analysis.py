@@ -20,6 +20,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.jobs.resources import classifier, face_detector
 from app.ml import pipeline
 from app.ml.media import MediaError
@@ -28,7 +29,7 @@ from app.models.screening import Screening, ScreeningFrame, ScreeningKind, Scree
 from app.plugins.registry import PluginUnavailable, UnknownPlugin
 from app.security import audit
 from app.security.media_crypto import MediaDecryptionError
-from app.services import live
+from app.services import language, live
 from app.services.followups import link_to_care
 from app.storage import media_store
 
@@ -39,8 +40,11 @@ PROGRESS_MIN_INTERVAL = 0.25
 
 
 class _Progress:
-    def __init__(self, screening_id: int):
+    """Stages are written in the patient's language: they read them while they wait."""
+
+    def __init__(self, screening_id: int, speak):
         self.screening_id = screening_id
+        self.speak = speak
         self.last = 0.0
 
     def __call__(self, fraction: float, stage: str, force: bool = False) -> None:
@@ -48,6 +52,7 @@ class _Progress:
         if not force and now - self.last < PROGRESS_MIN_INTERVAL:
             return
         self.last = now
+        stage = self.speak(stage)
         db.session.execute(
             update(Screening)
             .where(Screening.id == self.screening_id)
@@ -78,11 +83,12 @@ def analyse_screening(screening_id: int) -> str:
     screening.started_at = utcnow()
     screening.failure_reason = None
     screening.progress = 0.0
-    screening.stage = "Starting the analysis"
+    speak = _speaker(screening)
+    screening.stage = speak(N_("Starting the analysis"))
     screening.progress_at = utcnow()
     db.session.commit()
     live.publish(live.screening_channel(screening_id))
-    progress = _Progress(screening_id)
+    progress = _Progress(screening_id, speak)
     try:
         result = _run(screening, progress)
     except MediaError as error:
@@ -90,8 +96,8 @@ def analyse_screening(screening_id: int) -> str:
         return "failed"
     except MediaDecryptionError:
         log.exception("screening %s: media could not be decrypted", screening_id)
-        mark_failed(screening,
-                    "The recording could not be read back from storage. Please take a new screening.")
+        mark_failed(screening, N_("The recording could not be read back from storage. Please take a new "
+                                  "screening."))
         return "failed"
     except Exception as error:
         db.session.rollback()
@@ -102,17 +108,14 @@ def analyse_screening(screening_id: int) -> str:
             return "deleted"  # the patient deleted their account during the analysis
         if retries_left:
             screening.status = ScreeningStatus.QUEUED
-            screening.stage = "An error interrupted the analysis; trying again"
+            screening.stage = speak(N_("An error interrupted the analysis; trying again"))
             screening.progress_at = utcnow()
             db.session.commit()
             live.publish(live.screening_channel(screening_id))
         else:
-            reason = (
-                "The analysis took too long."
-                if isinstance(error, JobTimeoutException)
-                else "The analysis failed because of an error on our side."
-            )
-            mark_failed(screening, reason + " You can retry it.")
+            mark_failed(screening, N_("The analysis took too long. You can retry it.")
+                        if isinstance(error, JobTimeoutException)
+                        else N_("The analysis failed because of an error on our side. You can retry it."))
         raise
     live.publish(live.screening_channel(screening_id))  # done, or no face found
     if result == "done":
@@ -120,14 +123,22 @@ def analyse_screening(screening_id: int) -> str:
     return result
 
 
+def _speaker(screening: Screening):
+    """English text (marked with N_) -> the patient's language, for what they read on the page."""
+    spoken = language.language_of(screening.patient)
+    return lambda text: language.translate(spoken, text)
+
+
 def mark_failed(screening: Screening, reason: str) -> None:
     """The one way a screening's analysis ends in failure (the job's errors, the sweep's lost
-    jobs): anything uncommitted is dropped, the reason is shown to the patient and audited."""
+    jobs): anything uncommitted is dropped, the reason is shown to the patient (in their
+    language, when it is a marked message) and audited."""
     db.session.rollback()
     screening = db.session.get(Screening, screening.id)
+    speak = _speaker(screening)
     screening.status = ScreeningStatus.FAILED
-    screening.failure_reason = reason
-    screening.stage = "Analysis failed"
+    screening.failure_reason = speak(reason)
+    screening.stage = speak(N_("Analysis failed"))
     screening.finished_at = utcnow()
     audit.record(
         "screening.analysis_failed",
@@ -141,7 +152,7 @@ def mark_failed(screening: Screening, reason: str) -> None:
 
 def _run(screening: Screening, progress: _Progress) -> str:
     config = current_app.config
-    progress(0.02, "Loading the face models", force=True)
+    progress(0.02, N_("Loading the face models"), force=True)
     try:
         plugin = classifier(config, screening.plugin_name)
     except (UnknownPlugin, PluginUnavailable) as error:
@@ -150,10 +161,10 @@ def _run(screening: Screening, progress: _Progress) -> str:
             "on this server. Please tell your clinic; you can retry later."
         ) from error
     detector = face_detector(config)
-    progress(0.05, "Reading your recording", force=True)
+    progress(0.05, N_("Reading your recording"), force=True)
     data = media_store.load(screening.media_path)
     if screening.kind is ScreeningKind.PHOTO:
-        progress(0.1, "Finding your face", force=True)
+        progress(0.1, N_("Finding your face"), force=True)
         analysis = pipeline.analyse_photo(data, plugin, detector)
         frames: list[ScreeningFrame] = []
     else:
@@ -177,7 +188,7 @@ def _run(screening: Screening, progress: _Progress) -> str:
             )
             for f in analysis.frames
         ]
-    progress(0.95, "Saving the result", force=True)
+    progress(0.95, N_("Saving the result"), force=True)
     result = analysis.to_dict()
     result.pop("frames", None)  # per-frame rows live in screening_frames
     # Read afresh: the patient may have deleted their account meanwhile; then nothing is stored.
@@ -199,7 +210,7 @@ def _run(screening: Screening, progress: _Progress) -> str:
         screening.affect_indicator = None if summary is None else round(summary.indicator, 1)
         screening.status = ScreeningStatus.DONE
         screening.progress = 1.0
-        screening.stage = "Done"
+        screening.stage = progress.speak(N_("Done"))
         screening.progress_at = screening.finished_at = utcnow()
         if config.get("MEDIA_RETENTION") == "delete":
             raw, screening.media_path = screening.media_path, None

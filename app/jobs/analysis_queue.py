@@ -17,12 +17,14 @@ from datetime import timedelta
 
 import redis
 from flask import current_app
+from flask_babel import gettext
 from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.jobs import periodic
 from app.jobs.analysis import analyse_screening, mark_failed
 from app.jobs.queue import get_queue, get_redis, redis_available
@@ -35,7 +37,7 @@ def enqueue(screening: Screening) -> bool:
     job_id = f"screening-{screening.id}-{secrets.token_hex(4)}"
     screening.status = ScreeningStatus.QUEUED
     screening.rq_job_id = job_id
-    screening.stage = "Waiting for a free analyser"
+    screening.stage = gettext("Waiting for a free analyser")  # the patient's language, when they submit
     screening.progress = 0.0
     screening.progress_at = utcnow()
     db.session.commit()  # before enqueueing: the worker must find the row as `queued`
@@ -54,7 +56,7 @@ def enqueue(screening: Screening) -> bool:
         current_app.logger.warning("Redis unavailable: screening %s stays pending", screening.id)
         screening.status = ScreeningStatus.PENDING
         screening.rq_job_id = None
-        screening.stage = "Waiting for the analysis service"
+        screening.stage = gettext("Waiting for the analysis service")
         db.session.commit()
         return False
     periodic.ensure_scheduled(SCREENING_SWEEP)
@@ -109,7 +111,7 @@ def requeue_waiting(stale_seconds: int | None = None) -> dict[str, int]:
         if screening.attempts >= config["SCREENING_MAX_ATTEMPTS"]:
             mark_failed(
                 screening,
-                "The analysis was interrupted several times. You can retry it, or take a new screening.",
+                N_("The analysis was interrupted several times. You can retry it, or take a new screening."),
             )
             counts["failed"] += 1
             continue

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from app.i18n.marker import N_
 from app.ml.faces import (
     Face,
     FaceDetection,
@@ -406,7 +407,7 @@ def analyse_clip(
     crop_frames: list[int] = []
     frame_size = None
     with timer.stage("total"):
-        report(0.0, "Reading the video")
+        report(0.0, N_("Reading the video"))
         decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
                               max_frame_pixels=max_frame_pixels)
         for chunk in _chunks(decoded, timer):
@@ -424,7 +425,7 @@ def analyse_clip(
             seconds = chunk[-1].timestamp
             # The length is unknown until the end (webm has no duration): scale by the limit.
             report(min(0.9, 0.9 * seconds / max_seconds), f"Analysed {seconds:.0f} s of video")
-        report(0.9, "Classifying expressions")
+        report(0.9, N_("Classifying expressions"))
         with timer.stage("classify"):
             probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))
         for frame_position, row in zip(crop_frames, probabilities, strict=True):
@@ -433,7 +434,7 @@ def analyse_clip(
         crop_jpeg = None
         if tracker.display_crop is not None:
             crop_jpeg = reencode_jpeg(Image.fromarray(tracker.display_crop))
-    report(1.0, "Done")
+    report(1.0, N_("Done"))
     return ClipAnalysis(
         plugin.name,
         plugin.version,

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -176,7 +177,8 @@ def _find(name: str) -> tuple[list[PluginStatus], PluginStatus]:
     for status in statuses:
         if status.name == name:
             return statuses, status
-    raise UnknownPluginError(f"There is no classifier plugin called {name!r} in this deployment.")
+    raise UnknownPluginError(gettext("There is no classifier plugin called '%(name)s' in this deployment.",
+                                     name=name))
 
 
 def _row(name: str) -> PluginSetting:
@@ -200,9 +202,10 @@ def _make_default(name: str, actor_id: int | None) -> None:
 def enable(name: str, actor_id: int | None = None) -> PluginStatus:
     _, status = _find(name)
     if not status.available:
-        raise PluginSettingError(f"{name} cannot be enabled: {status.unavailable_reason}")
+        raise PluginSettingError(gettext("%(name)s cannot be enabled: %(reason)s", name=name,
+                                         reason=status.unavailable_reason))
     if status.enabled:
-        raise PluginSettingError(f"{name} is already enabled.")
+        raise PluginSettingError(gettext("%(name)s is already enabled.", name=name))
     row = _row(name)
     row.enabled = True
     row.updated_by_id = actor_id
@@ -218,10 +221,11 @@ def disable(name: str, actor_id: int | None = None) -> PluginStatus:
         raise PluginSettingError(
             f"{name} is unavailable, so there is nothing to disable: {status.unavailable_reason}")
     if not status.enabled:
-        raise PluginSettingError(f"{name} is already disabled.")
+        raise PluginSettingError(gettext("%(name)s is already disabled.", name=name))
     others = [other.name for other in statuses if other.usable and other.name != name]
     if not others:
-        raise PluginSettingError(f"{name} is the last enabled plugin; at least one must stay enabled.")
+        raise PluginSettingError(gettext(
+            "%(name)s is the last enabled plugin; at least one must stay enabled.", name=name))
     row = _row(name)
     row.enabled = False
     row.updated_by_id = actor_id
@@ -239,19 +243,23 @@ def disable(name: str, actor_id: int | None = None) -> PluginStatus:
 def set_default(name: str, actor_id: int | None = None, confirmed: bool = False) -> PluginStatus:
     statuses, status = _find(name)
     if not status.available:
-        raise PluginSettingError(f"{name} cannot be the default: {status.unavailable_reason}")
+        raise PluginSettingError(gettext("%(name)s cannot be the default: %(reason)s", name=name,
+                                         reason=status.unavailable_reason))
     if not status.enabled:
-        raise PluginSettingError(f"{name} is disabled; enable it before making it the default.")
+        raise PluginSettingError(gettext("%(name)s is disabled; enable it before making it the default.",
+                                         name=name))
     if status.is_default:
-        raise PluginSettingError(f"{name} is already the default.")
+        raise PluginSettingError(gettext("%(name)s is already the default.", name=name))
     accuracy = test_accuracy(status.card)
     floor = current_app.config["PLUGIN_DEFAULT_MIN_ACCURACY"]
     if not confirmed and (accuracy is None or accuracy < floor):
-        measured = ("has no recorded test accuracy" if accuracy is None
-                    else f"scored {accuracy:.1%} accuracy on its test split")
-        raise ConfirmationRequired(
-            f"{name} {measured}; this deployment expects at least {floor:.0%} of a default model. "
-            "Every new screening would use it. Confirm to make it the default anyway.")
+        measured = (gettext("%(name)s has no recorded test accuracy", name=name) if accuracy is None
+                    else gettext("%(name)s scored %(accuracy)s accuracy on its test split",
+                                 name=name, accuracy=f"{accuracy:.1%}"))
+        raise ConfirmationRequired(gettext(
+            "%(measured)s; this deployment expects at least %(floor)s of a default model. "
+            "Every new screening would use it. Confirm to make it the default anyway.",
+            measured=measured, floor=f"{floor:.0%}"))
     previous = next((other.name for other in statuses if other.is_default), None)
     _make_default(name, actor_id)
     audit.record("plugin.set_default", actor_id=actor_id, target=f"plugin:{name}",

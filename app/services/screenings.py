@@ -113,7 +113,7 @@ def submit_screening(
         patient_id=patient.id,
         kind=kind,
         status=ScreeningStatus.PENDING,
-        stage="Waiting for the analysis service",
+        stage=_("Waiting for the analysis service"),
         plugin_name=default_plugin_name(),
         consent_version=record.text_version,
         **_answers(phq9, share_with_care),

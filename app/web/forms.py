@@ -11,7 +11,8 @@ Form = TypeVar("Form", bound=FlaskForm)
 
 
 def errors_in(form: FlaskForm) -> str:
-    return " ".join(e for errors in form.errors.values() for e in errors)
+    # str(): messages given to validators are lazy (translated when shown).
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def valid_submission(form: Form) -> Form:

@@ -16,8 +16,9 @@ from flask import render_template, render_template_string
 from flask_login import login_user
 
 from app.extensions import db
-from app.jobs import account_mail
+from app.jobs import account_mail, analysis
 from app.jobs import notifications as notification_jobs
+from app.models.screening import Screening
 from app.models.user import User
 from app.services import consent, consultations, diagnoses, notifications, reports
 from tests import factories
@@ -140,6 +141,14 @@ def test_a_notification_speaks_its_recipients_language(app, patient, doctor):
     assert "Inicie sesión para leerlo" in message.get_content()
     (doctors_notice,) = notifications.recent(doctor)
     assert doctors_notice.text == "A new consultation request is waiting for you"
+
+
+def test_a_failed_analysis_is_explained_in_the_patients_language(app, patient):
+    screening = factories.screening(_speaking(patient, "es"), total=3)
+    analysis.mark_failed(screening, "The analysis took too long. You can retry it.")
+    failed = db.session.get(Screening, screening.id)
+    assert failed.failure_reason == "El análisis tardó demasiado. Puede reintentarlo."
+    assert failed.stage == "El análisis falló"
 
 
 # --- the PDF and the PHQ-9 --------------------------------------------------------------------

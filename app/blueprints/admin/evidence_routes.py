@@ -20,6 +20,7 @@ def adopt_threshold():
     if snapshot_id is None:
         abort(400, description=_("Choose a study group whose recommended threshold to adopt."))
     threshold = evidence.adopt_recommended_threshold(snapshot_id, current_user.id)
-    flash(f"Threshold version {threshold.version} adopted: an indicator of {threshold.value:g} or more now "
-          "suggests seeing a doctor. Earlier results keep the threshold they were shown with.", "info")
+    flash(_("Threshold version %(version)s adopted: an indicator of %(value)s or more now suggests seeing "
+            "a doctor. Earlier results keep the threshold they were shown with.",
+            version=threshold.version, value=f"{threshold.value:g}"), "info")
     return redirect(url_for("screening.model_card", name=threshold.basis["plugin"], _anchor="local-evidence"))

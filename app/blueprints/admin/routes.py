@@ -23,6 +23,7 @@ from app.blueprints.admin.forms import (
     ReasonForm,
     UserSearchForm,
 )
+from app.i18n.marker import N_
 from app.models._ids import parse_id
 from app.models.user import Role, VerificationStatus
 from app.security import audit
@@ -77,9 +78,11 @@ def plugins():
 
 
 def _change_plugin(change, name: str, done: str, tell_default: bool = False):
+    """`done`: an N_-marked message with a %(name)s placeholder for the plugin."""
     change(name, actor_id=current_user.id)
+    done = _(done, name=name)
     if tell_default:
-        done += f" New screenings use {plugin_settings.default_plugin_name()}."
+        done += " " + _("New screenings use %(name)s.", name=plugin_settings.default_plugin_name())
     return _plugins_changed(done)
 
 
@@ -87,14 +90,14 @@ def _change_plugin(change, name: str, done: str, tell_default: bool = False):
 @admin_only
 @refusals_shown_on(_plugins_page)
 def enable_plugin(name: str):
-    return _change_plugin(plugin_settings.enable, name, f"{name} is enabled.")
+    return _change_plugin(plugin_settings.enable, name, N_("%(name)s is enabled."))
 
 
 @bp.post("/plugins/<name>/disable")
 @admin_only
 @refusals_shown_on(_plugins_page)
 def disable_plugin(name: str):
-    return _change_plugin(plugin_settings.disable, name, f"{name} is disabled.", tell_default=True)
+    return _change_plugin(plugin_settings.disable, name, N_("%(name)s is disabled."), tell_default=True)
 
 
 @bp.post("/plugins/<name>/default")
@@ -107,7 +110,7 @@ def set_default_plugin(name: str):
     except plugin_settings.ConfirmationRequired as question:
         # Not a refusal: the same page asks, with the numbers, and offers the confirmed form.
         return _plugins_page(confirm={"name": name, "message": str(question)})
-    return _plugins_changed(f"{name} is now the default for new screenings.")
+    return _plugins_changed(_("%(name)s is now the default for new screenings.", name=name))
 
 
 @bp.get("/plugins/<name>/confusion-matrix.png")
@@ -153,9 +156,10 @@ def verify_doctor(user_id: int):
 def _close_doctor(user_id: int, change, done: str):
     form = ReasonForm()
     if not form.validate():
-        raise ServiceError("; ".join(form.reason.errors) or "Give a reason: the doctor will see it.", 400)
+        reasons = "; ".join(map(str, form.reason.errors))  # lazy messages: str() to join them
+        raise ServiceError(reasons or _("Give a reason: the doctor will see it."), 400)
     profile = change(user_id, current_user, form.reason.data)
-    flash(done.format(name=profile.full_name), "success")
+    flash(_(done, name=profile.full_name), "success")
     return _back_to_doctors()
 
 
@@ -163,7 +167,7 @@ def _close_doctor(user_id: int, change, done: str):
 @admin_only
 @refusals_shown_on(_doctors_page)
 def reject_doctor(user_id: int):
-    return _close_doctor(user_id, admin_doctors.reject, "The application of Dr {name} was rejected.")
+    return _close_doctor(user_id, admin_doctors.reject, N_("The application of Dr %(name)s was rejected."))
 
 
 @bp.post("/doctors/<int:user_id>/revoke")
@@ -171,7 +175,8 @@ def reject_doctor(user_id: int):
 @refusals_shown_on(_doctors_page)
 def revoke_doctor(user_id: int):
     return _close_doctor(user_id, admin_doctors.revoke,
-                         "The verification of Dr {name} was revoked; their access to patients has ended.")
+                         N_("The verification of Dr %(name)s was revoked; their access to patients "
+                            "has ended."))
 
 
 # --- Users --------------------------------------------------------------------------------
@@ -194,7 +199,7 @@ def users():
 
 def _change_user(change, user_id: int, done: str):
     user = change(user_id, current_user)
-    flash(done.format(email=user.email), "success")
+    flash(_(done, email=user.email), "success")
     return redirect(_same_search(url_for("admin.users")))
 
 
@@ -210,14 +215,15 @@ def _same_search(page: str) -> str:
 @admin_only
 @refusals_shown_on(_users_page)
 def deactivate_user(user_id: int):
-    return _change_user(admin_users.deactivate, user_id, "{email} is deactivated; their sessions have ended.")
+    return _change_user(admin_users.deactivate, user_id,
+                        N_("%(email)s is deactivated; their sessions have ended."))
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 @admin_only
 @refusals_shown_on(_users_page)
 def reactivate_user(user_id: int):
-    return _change_user(admin_users.reactivate, user_id, "{email} is active again.")
+    return _change_user(admin_users.reactivate, user_id, N_("%(email)s is active again."))
 
 
 @bp.post("/users/<int:user_id>/reset-second-factor")
@@ -225,8 +231,8 @@ def reactivate_user(user_id: int):
 @refusals_shown_on(_users_page)
 def reset_second_factor(user_id: int):
     return _change_user(admin_users.reset_second_factor, user_id,
-                        "The second factor of {email} was removed and their sessions ended; "
-                        "they enrol a new one at their next log-in.")
+                        N_("The second factor of %(email)s was removed and their sessions ended; "
+                           "they enrol a new one at their next log-in."))
 
 
 # --- Audit trail --------------------------------------------------------------------------
@@ -235,7 +241,7 @@ def reset_second_factor(user_id: int):
 @admin_only
 def audit_trail():
     filters = AuditFilterForm(request.args)
-    filters.action.choices = ([SelectChoice("", "Any action")]
+    filters.action.choices = ([SelectChoice("", _("Any action"))]
                               + [SelectChoice(a, a) for a in audit_log.actions()])
     valid = filters.validate()
     criteria = audit_log.AuditFilter(
@@ -273,5 +279,5 @@ def queue():
 @refusals_shown_on(_queue_page)
 def retry_job(job_id: str):
     queue_health.retry_failed(job_id, actor_id=current_user.id)
-    flash(f"Job {job_id} is back on the queue.", "success")
+    flash(_("Job %(job)s is back on the queue.", job=job_id), "success")
     return redirect(url_for("admin.queue"))

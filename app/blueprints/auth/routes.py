@@ -209,7 +209,8 @@ def change_password():
 def _mfa_locked_message(form) -> bool:
     seconds = mfa_service.locked_for(current_user)
     if seconds:
-        form.code.errors.append(f"Too many wrong codes. Wait {seconds} seconds, then try the newest code.")
+        form.code.errors.append(_("Too many wrong codes. Wait %(seconds)d seconds, then try the newest code.",
+                                  seconds=seconds))
     return bool(seconds)
 
 
@@ -232,8 +233,8 @@ def mfa_verify():
             session["after_login"] = after
             return _after_login()
         if not _mfa_locked_message(form):
-            form.code.errors.append("That code is not valid. Use the newest code from your app "
-                                    "(each code works once), or one of your recovery codes.")
+            form.code.errors.append(_("That code is not valid. Use the newest code from your app "
+                                      "(each code works once), or one of your recovery codes."))
         return render_template("auth/mfa_verify.html", form=form), 401
     return render_template("auth/mfa_verify.html", form=form), 400 if form.is_submitted() else 200
 
