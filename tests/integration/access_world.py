@@ -50,6 +50,7 @@ class World:
             "plugin": "baseline-cnn",
             "version": "no-such-version",
             "figure": "confusion_matrix",
+            "comparison_id": "no-such-comparison",
         }[argument]
 
 
