@@ -141,7 +141,7 @@ def test_the_worker_s_progress_reaches_the_result_page_as_a_nudge(app, patient):
     events = iter(response.response)
     assert b"connected" in next(events)
     _wait_for_subscriber(channel)
-    _Progress(screening.id)(0.5, "Finding the face", force=True)  # what the worker runs
+    _Progress(screening.id, str)(0.5, "Finding the face", force=True)  # what the worker runs
     assert next(events) == b"event: progress\ndata: new\n\n"
     response.close()
     assert _subscribers(channel) == 0
