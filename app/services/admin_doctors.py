@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.models._time import utcnow
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
@@ -58,12 +59,17 @@ def verify(user_id: int, admin: User) -> DoctorProfile:
     return profile
 
 
+VERIFICATION_WORDS = {VerificationStatus.PENDING: N_("pending"), VerificationStatus.VERIFIED: N_("verified"),
+                      VerificationStatus.REJECTED: N_("rejected"), VerificationStatus.REVOKED: N_("revoked")}
+
+
 def reject(user_id: int, admin: User, reason: str) -> DoctorProfile:
     """Turn down a pending application; the applicant sees `reason` on their home page."""
     profile = get_doctor(user_id)
     if profile.verification_status is not VerificationStatus.PENDING:
         raise DoctorVerificationError(
-            f"Only pending applications can be rejected; this one is {profile.verification_status.value}.")
+            _("Only pending applications can be rejected; this one is %(status)s.",
+              status=_(VERIFICATION_WORDS[profile.verification_status])))
     return _close(profile, admin, reason, VerificationStatus.REJECTED, "doctor.reject")
 
 
@@ -72,7 +78,8 @@ def revoke(user_id: int, admin: User, reason: str) -> DoctorProfile:
     profile = get_doctor(user_id)
     if profile.verification_status is not VerificationStatus.VERIFIED:
         raise DoctorVerificationError(
-            f"Only verified doctors can be revoked; this one is {profile.verification_status.value}.")
+            _("Only verified doctors can be revoked; this one is %(status)s.",
+              status=_(VERIFICATION_WORDS[profile.verification_status])))
     return _close(profile, admin, reason, VerificationStatus.REVOKED, "doctor.revoke")
 
 
