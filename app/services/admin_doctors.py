@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.models._time import utcnow
 from app.models.user import DoctorProfile, Role, User, VerificationStatus
 from app.security import audit
@@ -58,22 +59,30 @@ def verify(user_id: int, admin: User) -> DoctorProfile:
     return profile
 
 
+VERIFICATION_WORDS = {VerificationStatus.PENDING: N_("pending"), VerificationStatus.VERIFIED: N_("verified"),
+                      VerificationStatus.REJECTED: N_("rejected"), VerificationStatus.REVOKED: N_("revoked")}
+
+
 def reject(user_id: int, admin: User, reason: str) -> DoctorProfile:
     """Turn down a pending application; the applicant sees `reason` on their home page."""
-    profile = _in_status(user_id, VerificationStatus.PENDING, "Only pending applications can be rejected")
+    profile = _in_status(user_id, VerificationStatus.PENDING,
+                         N_("Only pending applications can be rejected; this one is %(status)s."))
     return _close(profile, admin, reason, VerificationStatus.REJECTED, "doctor.reject")
 
 
 def revoke(user_id: int, admin: User, reason: str) -> DoctorProfile:
     """Withdraw a verification; the doctor loses access to patients immediately."""
-    profile = _in_status(user_id, VerificationStatus.VERIFIED, "Only verified doctors can be revoked")
+    profile = _in_status(user_id, VerificationStatus.VERIFIED,
+                         N_("Only verified doctors can be revoked; this one is %(status)s."))
     return _close(profile, admin, reason, VerificationStatus.REVOKED, "doctor.revoke")
 
 
 def _in_status(user_id: int, status: VerificationStatus, refusal: str) -> DoctorProfile:
+    """The doctor's profile if in `status`; else the refusal (a message marked with N_, naming the
+    profile's actual status as %(status)s) in the reader's language."""
     profile = get_doctor(user_id)
     if profile.verification_status is not status:
-        raise DoctorVerificationError(f"{refusal}; this one is {profile.verification_status.value}.")
+        raise DoctorVerificationError(_(refusal, status=_(VERIFICATION_WORDS[profile.verification_status])))
     return profile
 
 

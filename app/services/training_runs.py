@@ -22,6 +22,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n.marker import N_
 from app.jobs.queue import get_redis
 from app.ml.severity import AVEC2014_VIDEO
 from app.ml.training.uploads import UploadError, receive_upload, save_stream, server_datasets
@@ -155,17 +156,20 @@ def check_imagenet_weights(path: Path) -> None:
         raise TrainingRequestError(_("The weights file is not a Keras .h5 weights file.")) from exc
 
 
+OPTION_LABELS = {"epochs": N_("Epochs"), "batch_size": N_("Batch size")}
+
+
 def parse_options(form: dict) -> dict:
     plugin = form.get("plugin", "")
     if plugin not in TRAINABLE:
-        raise TrainingRequestError(f"Choose a plugin: {', '.join(TRAINABLE)}.")
+        raise TrainingRequestError(_("Choose a plugin: %(plugins)s.", plugins=", ".join(TRAINABLE)))
     bounds = {"epochs": (1, 500), "batch_size": (1, 1024)}
     options = {"plugin": plugin, "augment": bool(form.get("augment"))}
     for key, (low, high) in bounds.items():
         raw = str(form.get(key, "")).strip()
         if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
-            label = key.replace("_", " ").capitalize()
-            raise TrainingRequestError(f"{label} must be a whole number {low}–{high}.")
+            raise TrainingRequestError(_("%(field)s must be a whole number %(low)d–%(high)d.",
+                                         field=_(OPTION_LABELS[key]), low=low, high=high))
         options[key] = int(raw)
     return options
 
