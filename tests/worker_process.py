@@ -77,3 +77,14 @@ def load(app, screening_id: int) -> Screening:
     return db.session.get(Screening, screening_id)
 
 
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Ask a worker to stop, as a supervisor does (SIGTERM, a warm shutdown); on a loaded machine
+    it may still be finishing a sweep after 30 s, so cleanup kills it rather than fail the test."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

@@ -40,7 +40,7 @@ def readme_deployment_block() -> str:
 
 def deployment_script(tmp: Path, database_url: str, redis_url: str, port: int) -> str:
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^setup: install\n\t\$\(BIN\)/flask db upgrade\n", makefile, re.M)
+    assert re.search(r"^setup: install i18n-compile\n\t\$\(BIN\)/flask db upgrade\n", makefile, re.M)
     block = readme_deployment_block()
     substitutions = {
         "postgresql://moodlens@db/moodlens": database_url,

@@ -18,7 +18,7 @@ from app.models.screening import ScreeningFrame, ScreeningStatus
 from app.storage import media_store
 from tests import samples
 from tests.helpers import new_patient_client
-from tests.worker_process import load, run_burst_worker, start_worker, take
+from tests.worker_process import load, run_burst_worker, start_worker, stop_worker, take
 
 pytestmark = pytest.mark.slow
 
@@ -114,8 +114,7 @@ def test_worker_killed_mid_job_is_recovered_by_the_sweep(worker_app):
     try:
         wait_for_status(app, clip, ScreeningStatus.DONE, worker)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_worker(worker)
     with app.app_context():
         result = load(app, clip)
         assert result.attempts == 2 and len(result.frames) == 90 and result.failure_reason is None

@@ -11,7 +11,7 @@ from rq.job import JobStatus
 from app.jobs import health
 from app.jobs.queue import get_queue, get_redis, redis_available
 from app.jobs.worker import MoodLensWorker
-from tests.worker_process import worker_env
+from tests.worker_process import stop_worker, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,9 +57,4 @@ def test_ping_worker_command_reports_a_live_worker_and_a_missing_one(app):
         assert answered.exit_code == 0, answered.output
         assert "worker answered: pid" in answered.output
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # a loaded machine: do not fail the test on cleanup
-            worker.kill()
-            worker.wait()
+        stop_worker(worker)
