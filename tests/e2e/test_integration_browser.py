@@ -53,6 +53,7 @@ def test_doctor_signs_in_through_the_hospital_and_reaches_the_inbox(browser, sso
         assert page.locator("h1").first.is_visible()
         assert "/auth/" not in page.url
         screenshot(page, "sso-02-inbox")
+        page.locator("details.nav-menu summary").click()  # on a phone, log out sits in the menu
         page.locator("form[action='/auth/logout'] button:visible").first.click()
         page.wait_for_url(provider.issuer + "/**")  # handed over to RP-initiated logout
     finally:

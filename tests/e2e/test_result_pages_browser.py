@@ -14,7 +14,7 @@ from tests.e2e.browser import PHONE_WIDTH, RESULT_TIMEOUT, answer_phq9, consent_
 
 pytestmark = pytest.mark.browser
 
-NOT_A_DIAGNOSIS = {"en": "This is a screening, not a diagnosis", "es": "no es un diagnóstico"}
+NOT_A_DIAGNOSIS = {"en": "This is a screening, not a diagnosis", "es": "una evaluación, no un diagnóstico"}
 MODERATE = [2, 2, 1, 1, 1, 1, 1, 1, 0]  # total 10, no crisis
 CRISIS = [2, 2, 1, 1, 1, 1, 1, 1, 1]  # item 9 above zero
 
