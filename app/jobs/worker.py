@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
+from contextlib import contextmanager
 
+import redis
 from flask import Flask
 from rq import SimpleWorker
 
 from app.jobs import analysis_queue, evidence, held_uploads, notifications, periodic, training
 from app.observability.jobs import observed
+
+log = logging.getLogger(__name__)
 
 # Every sweep the worker runs on its scheduler.
 SWEEPS = (analysis_queue.SCREENING_SWEEP, notifications.CARE_SWEEP, evidence.EVIDENCE_REFRESH,
@@ -43,6 +48,22 @@ class MoodLensWorker(SimpleWorker):
         self.app = app
         self._trim = _malloc_trim()
 
+    # RQ's work loop waits out a Redis outage only around its blocking dequeue; the same outage
+    # met in the suspension check, the registry cleaning or the heartbeat between two jobs ends
+    # the worker ("unhandled exception, quitting"). Skipping those steps while Redis is away
+    # lets the dequeue wait for it with its back-off; each step runs again on the next pass.
+    def check_for_suspension(self, burst: bool):
+        with _redis_outage_skipped("the suspension check"):
+            super().check_for_suspension(burst)
+
+    def run_maintenance_tasks(self):
+        with _redis_outage_skipped("registry maintenance"):
+            super().run_maintenance_tasks()
+
+    def heartbeat(self, *args, **kwargs):
+        with _redis_outage_skipped("the heartbeat"):
+            super().heartbeat(*args, **kwargs)
+
     def execute_job(self, job, queue):
         try:
             with self.app.app_context(), observed(job):
@@ -52,3 +73,13 @@ class MoodLensWorker(SimpleWorker):
             # after each job holds a long-running worker near its post-load size (≈ 90 MB less).
             if self._trim is not None:
                 self._trim(0)
+
+
+
+@contextmanager
+def _redis_outage_skipped(step: str):
+    """Skip one step of the work loop, with a warning, when Redis cannot be reached."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        log.warning("worker: %s skipped, Redis unreachable (%s)", step, error)

@@ -10,6 +10,8 @@ import time
 import pytest
 
 from app.commands import worker as worker_cli
+from app.jobs.queue import get_queue, get_redis
+from app.jobs.worker import MoodLensWorker
 from app.services import readiness
 from app.services.queue_health import STALE_AFTER
 from tests.worker_process import ROOT, worker_command, worker_env
@@ -86,3 +88,27 @@ def test_readyz_follows_redis_and_the_worker(app_factory, private_redis):
     finally:
         if worker.poll() is None:
             stop(worker)
+
+
+def test_the_steps_between_jobs_wait_out_a_redis_outage(app_factory, private_redis, caplog):
+    """The race the live test above can hit: Redis goes away while the worker is between two
+    dequeues (suspension check, registry cleaning, heartbeat). Each step is skipped with a warning,
+    not the end of the worker, and the worker carries on once Redis is back."""
+    app = app_factory(REDIS_URL=private_redis.url)
+    with app.app_context():
+        worker = MoodLensWorker([get_queue()], connection=get_redis(), app=app, name="outage-worker")
+        worker.register_birth()
+        private_redis.stop()
+        worker.check_for_suspension(burst=False)
+        worker.run_maintenance_tasks()
+        worker.heartbeat()
+        assert worker.last_cleaned_at is None  # the cleaning runs again on the next pass
+        messages = [record.getMessage() for record in caplog.records]
+        skipped = [message for message in messages if "Redis unreachable" in message]
+        assert [message.split(" skipped")[0] for message in skipped] == [
+            "worker: the suspension check", "worker: registry maintenance", "worker: the heartbeat"]
+
+        private_redis.start()
+        worker.run_maintenance_tasks()
+        assert worker.last_cleaned_at is not None
+        worker.register_death()
