@@ -172,6 +172,15 @@ def default_plugin_name() -> str:
     return _choose_default(usable, settings) or DEFAULT_PLUGIN
 
 
+def serving_problem(name: str) -> str | None:
+    """Why `name` cannot serve the next screening as configured (its chosen version, not merely its
+    newest folder); None when it can. Loads no model."""
+    plugin_class = deployment_plugins().get(name)
+    if plugin_class is None:
+        return f"{name} is not installed in this deployment."
+    return _serving_instance(name, plugin_class, _settings().get(name))[1]
+
+
 def _find(name: str) -> tuple[list[PluginStatus], PluginStatus]:
     statuses = list_plugins()
     for status in statuses:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
-from flask import current_app
 from rq import Worker
 from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import text
@@ -20,8 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.jobs.queue import get_queue
-from app.plugins.registry import deployment_plugins
-from app.services.plugin_settings import default_plugin_name
+from app.services.plugin_settings import default_plugin_name, serving_problem
 from app.services.queue_health import STALE_AFTER
 
 log = logging.getLogger(__name__)
@@ -96,8 +94,7 @@ def _default_plugin(database_ok: bool) -> Check:
     if not database_ok:
         return Check("plugin", False, "unknown: database unreachable")
     name = default_plugin_name()
-    plugin_class = deployment_plugins().get(name)
-    if plugin_class is None or not plugin_class(current_app.config["ML_MODELS_DIR"]).available():
+    if serving_problem(name) is not None:  # the reason names server paths: it stays in the console
         return Check("plugin", False, f"default plugin {name} unavailable")
     return Check("plugin", True, f"default plugin {name} available")
 

@@ -17,8 +17,8 @@ from app.ml.training.trainer import TrainingOptions, train_plugin
 from app.models.audit import AuditEvent
 from app.models.screening import Screening, ScreeningStatus
 from app.models.training_run import TrainingRun, TrainingStatus
-from app.plugins.builtin import BaselineCnn
-from app.services import plugin_settings
+from app.plugins.builtin import DEFAULT_PLUGIN, BaselineCnn
+from app.services import plugin_settings, readiness
 from tests import factories, samples
 from tests.helpers import client_for, csrf_token, new_patient_client
 from tests.ml.fer_synthetic import write_csv
@@ -128,6 +128,27 @@ def test_only_a_complete_version_may_serve_and_only_an_admin_chooses(training_ap
     # Unchosen, the trained plugin cannot serve and says how to choose.
     [status] = [p for p in plugin_settings.list_plugins() if p.name == PLUGIN]
     assert not status.available and "Serve this version" in status.unavailable_reason
+
+
+def test_readiness_names_what_the_next_screening_will_use(training_app, tmp_path):
+    models, admin_id = tmp_path / "ml_models", factories.admin().id
+    card = {"test_metrics": {"accuracy": 0.5, "macro_f1": 0.4, "samples": 70}, "training": {}}
+    chosen = stand_in_version(models, "20000101-000000", card)
+    stand_in_version(models, "20000102-000000", card)
+    plugin_settings.set_serving_version(PLUGIN, chosen, actor_id=admin_id, confirmed=True)
+    plugin_settings.enable(PLUGIN, actor_id=admin_id)
+    plugin_settings.set_default(PLUGIN, actor_id=admin_id, confirmed=True)
+    assert plugin_check() == (True, f"default plugin {PLUGIN} available")
+
+    # The chosen version breaks (the newer folder is complete but not chosen): screenings fall back
+    # to the shipped default, and readiness says so rather than vouching for the newest folder.
+    (models / PLUGIN / chosen / "model.keras").unlink()
+    assert plugin_check() == (True, f"default plugin {DEFAULT_PLUGIN} available")
+
+
+def plugin_check() -> tuple[bool, str]:
+    [check] = [check for check in readiness.checks() if check.name == "plugin"]
+    return check.ok, check.detail
 
 
 def flask_db(database_url: str, tmp_path, *args: str) -> None:
