@@ -56,8 +56,13 @@ def test_versions_are_evaluated_on_one_split_by_the_console_and_the_cli(training
     assert started.status_code == 303
     url = started.headers["Location"]
     comparison_id = url.rsplit("/", 1)[1]
-    assert "Waiting for the training worker" in client.get(url).get_data(as_text=True)
+    waiting = client.get(url).get_data(as_text=True)
+    assert "Waiting for the training worker" in waiting and 'hx-trigger="every 3s"' in waiting
     assert compare_versions(comparison_id) == "done"  # what the training worker runs
+    # The waiting page's next poll brings the result alone, which polls no more.
+    fragment = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="comparison-result"')
+    assert 'id="compare-table"' in fragment and "hx-trigger" not in fragment and "<html" not in fragment
 
     page = client.get(url).get_data(as_text=True)
     assert "the same 21 test images" in page

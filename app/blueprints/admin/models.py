@@ -18,7 +18,7 @@ from app.models._ids import parse_id
 from app.models.training_run import TrainingRun
 from app.services import model_comparisons, plugin_settings, training_runs
 from app.web.errors import refusals_shown_on
-from app.web.htmx import is_htmx
+from app.web.htmx import is_htmx, render_page_or_fragment
 
 # Figures a version folder may hold; nothing else in it is served.
 FIGURES = {"confusion_matrix", "sample_predictions", "augmented_samples", "class_counts", "training_curves"}
@@ -192,5 +192,7 @@ def start_comparison():
 def model_comparison(comparison_id: str):
     record = model_comparisons.load(comparison_id)
     if record is None:
-        abort(404, description="There is no such comparison.")
-    return render_template("admin/models/comparison.html", comparison=record, labels=training_runs.LABELS)
+        abort(404, description=_("There is no such comparison."))
+    return render_page_or_fragment("admin/models/comparison.html",
+                                   "admin/models/partials/comparison_result.html",
+                                   comparison=record, labels=training_runs.LABELS)
