@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
+from app.models.training_run import TrainingRun, TrainingStatus
 from app.models.user import User
 from app.services import api_tokens
 from tests import factories
@@ -14,6 +15,8 @@ from tests.e2e.browser import PHONE_WIDTH, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
+EXPRESSIONS = {"neutral": 0.41, "happy": 0.2, "sad": 0.14, "surprise": 0.1, "angry": 0.07, "fear": 0.05,
+               "disgust": 0.03}
 ONE_ROW = 64  # px: the brand and the menu button with their padding
 MIN_TEXT_PX = 11
 
@@ -32,8 +35,18 @@ def people(live_server):
                   for total, days in [(19, 70), (16, 56), (14, 42), (12, 28), (9, 14), (6, 1)]]
         report_id = factories.report(them, factories.consultation(me, them, shared=shared)).id
         api_tokens.issue_personal(them, "Ward laptop with a rather long descriptive name", ["fhir:read"], 30)
+        latest = shared[-1]
+        latest.facial_result = {"summary": {"distribution": EXPRESSIONS}}
+        history = {"loss": [1.9, 1.5, 1.2], "val_loss": [1.95, 1.6, 1.4],
+                   "accuracy": [0.25, 0.41, 0.52], "val_accuracy": [0.22, 0.37, 0.46]}
+        run = TrainingRun(plugin="baseline-cnn", status=TrainingStatus.DONE, data_path="fer2013.csv",
+                          progress={"epochs": 3, "epoch_done": 3, "elapsed_s": 95, "history": history})
+        db.session.add(run)
+        db.session.commit()
+        screening_id, run_id = latest.id, run.id
         db.session.remove()
-    return {"patient": patient, "doctor": doctor, "admin": admin, "report_id": report_id}
+    return {"patient": patient, "doctor": doctor, "admin": admin, "report_id": report_id,
+            "screening_id": screening_id, "run_id": run_id}
 
 
 @pytest.fixture(scope="module")
@@ -160,9 +173,9 @@ def test_wide_tables_scroll_inside_their_card_on_a_phone(phone, role, path):
     screenshot(page, "phone-table-" + path.strip("/").split("?")[0].replace("/", "-"))
 
 
-def _chart_text_sizes(page) -> list[tuple[str, float, float]]:
+def _chart_text_sizes(page, charts: str = ".care-chart svg") -> list[tuple[str, float, float]]:
     """(text, on-screen font size, box height) of each chart label the reader can see."""
-    return page.eval_on_selector_all(".care-chart svg text", """els => els
+    return page.eval_on_selector_all(f"{charts} text", """els => els
         .filter(t => getComputedStyle(t).display !== 'none')
         .map(t => [t.textContent.trim(), parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a,
                    t.getBoundingClientRect().height])""")
@@ -180,3 +193,16 @@ def test_the_trend_chart_text_is_legible_on_a_phone(phone, people, role):
     assert chart["x"] >= 0 and chart["x"] + chart["width"] <= PHONE_WIDTH
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
     screenshot(page, f"chart-{role}-390")
+
+
+@pytest.mark.parametrize("role,chart", [("patient", "#emotion-chart svg"), ("admin", "figure.chart svg")])
+def test_result_and_training_charts_are_legible_on_a_phone(phone, people, role, chart):
+    page = phone(role)
+    page.goto(f"/screenings/{people['screening_id']}" if role == "patient"
+              else f"/admin/models/runs/{people['run_id']}")
+    sizes = _chart_text_sizes(page, chart)
+    assert len(sizes) >= (2 * len(EXPRESSIONS) if role == "patient" else 6)  # labels and values; axes
+    small = [(text, round(px, 1)) for text, px, height in sizes if px < MIN_TEXT_PX or height < MIN_TEXT_PX]
+    assert small == [], f"chart text under {MIN_TEXT_PX} px at 390 px: {small}"
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
+    screenshot(page, f"chart-{role}-phone")
