@@ -8,7 +8,8 @@ last seen, whether the second factor was passed, and an enrolment's pending TOTP
 - `end_all(user)` (log out everywhere, password change or reset, second-factor reset,
   deactivation) deletes every record of the account, listed in `user-sessions:<id>`;
 - idle timeout (15 minutes for clinicians by default) and absolute lifetime are measured on
-  the server's timestamps, which a client cannot replay;
+  the server's timestamps, which a client cannot replay; only activity moves `seen_at`, never a
+  page's background checks (live streams, polls), so a page left open still times out;
 - the rules checked on every request against this record (idle and absolute lifetime, the
   second factor, a confirmed e-mail address) are in `app/web/session_rules.py`.
 """
@@ -79,10 +80,28 @@ def current_sid() -> str | None:
     return session.get("sid")
 
 
-def is_open(sid: str | None, user_id: int) -> bool:
-    """Whether the session `sid` is still `user_id`'s (not logged out, ended or expired): for
-    work that outlives its request, such as a live stream."""
-    return bool(sid) and get_redis().hget(_key(sid), "user") == str(user_id).encode()
+def over(record: dict[str, str], user, now: float) -> str | None:
+    """Why the session `record` of `user` is over at `now`: "idle", "expired", or None while open."""
+    if idle_seconds_left(record, user, now) < 0:
+        return "idle"
+    if now - float(record["login_at"]) > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
+        return "expired"
+    return None
+
+
+def idle_seconds_left(record: dict[str, str], user, now: float) -> float:
+    """How long the session may stay without activity before it ends (negative: it has)."""
+    return idle_seconds(user) - (now - float(record["seen_at"]))
+
+
+def is_open(sid: str | None, user) -> bool:
+    """Whether the session `sid` is still `user`'s and open (not logged out, ended, idle or too
+    old): for work that outlives its request, such as a live stream."""
+    if not sid:
+        return False
+    raw = get_redis().hgetall(_key(sid))
+    record = {k.decode(): v.decode() for k, v in raw.items()}
+    return record.get("user") == str(user.id) and over(record, user, time.time()) is None
 
 
 def _set(**fields) -> None:

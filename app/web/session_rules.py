@@ -1,6 +1,11 @@
 """The session rules checked on every request, against the record `app.security.sessions` keeps.
 
 - a session whose record is gone (logged out, ended everywhere) or idle or too old ends;
+- only activity restarts the idle clock. A page's background requests (live streams, htmx
+  polls, the idle warning's checks) are checks: refused once the session is over, but they do
+  not keep it alive, so a page left open on a shared computer still times out. A view marks
+  itself with `background`; htmx sends `BACKGROUND_HEADER` from elements marked
+  `data-background` (static/js/app.js);
 - doctors and admins must pass a second factor before any page other than the sign-in
   pages (patients who opted in are asked too): `second_factor_gate`;
 - an account whose e-mail address is not confirmed yet cannot start a screening or contact
@@ -13,7 +18,7 @@ import logging
 import time
 
 import redis
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import ServiceUnavailable
@@ -25,9 +30,23 @@ log = logging.getLogger(__name__)
 
 # Reachable while the second factor is still outstanding.
 OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.mfa_verify", "auth.mfa_setup",
-                  "preferences.language", "preferences.language_link"}
+                  "auth.session_clock", "preferences.language", "preferences.language_link"}
 # What an account with an unconfirmed e-mail address may not do yet.
 NEEDS_CONFIRMED_EMAIL = {"screening.new", "screening.consent_page", "consultations.new_consultation"}
+
+
+BACKGROUND_HEADER = "X-Background-Check"
+
+
+def background(view):
+    """Marks a view whose requests are all background checks (a live stream): never activity."""
+    view.background_check = True
+    return view
+
+
+def is_background() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return request.headers.get(BACKGROUND_HEADER) == "1" or getattr(view, "background_check", False)
 
 
 def _redirect(endpoint: str):
@@ -76,6 +95,13 @@ def _store_unreachable():
 
 
 def register(app: Flask) -> None:
+    @app.context_processor
+    def idle_limit():
+        # A page of a signed-in session warns before the idle sign-out (base.html, static/js/idle.js);
+        # a bearer token's request has no session to time out.
+        signed_in = "sid" in session and current_user.is_authenticated
+        return {"session_idle_seconds": sessions.idle_seconds(current_user) if signed_in else None}
+
     @app.before_request
     def enforce_session_rules():
         # Only sessions that came from the log-in form (a cookie with a user id) are checked here.
@@ -85,14 +111,20 @@ def register(app: Flask) -> None:
             record = sessions.current_record()
         except redis.RedisError:
             return _store_unreachable()
-        if record is None or record.get("user") != str(current_user.id):
-            return _end(_("Your session has ended. Please log in again."))
         now = time.time()
-        too_idle = now - float(record["seen_at"]) > sessions.idle_seconds(current_user)
-        too_old = now - float(record["login_at"]) > app.config["SESSION_ABSOLUTE_HOURS"] * 3600
-        if too_idle or too_old:
+        ours = record is not None and record.get("user") == str(current_user.id)
+        why_over = sessions.over(record, current_user, now) if ours else "ended"
+        background_check = is_background()
+        if why_over and background_check and not is_htmx():
+            # A stream or a script's check cannot show a page: refuse it and leave the session
+            # for the next page (or htmx poll) to end and explain, so the message is not lost.
+            return Response(status=401)
+        if why_over == "ended":
+            return _end(_("Your session has ended. Please log in again."))
+        if why_over:
             sessions.end_current()
             return _end(_("You were signed out after a period of inactivity. Please log in again.")
-                        if too_idle else _("Your session has expired. Please log in again."))
-        sessions.touch(current_user, now)
+                        if why_over == "idle" else _("Your session has expired. Please log in again."))
+        if not background_check:
+            sessions.touch(current_user, now)
         return second_factor_gate(current_user, record) or email_gate(current_user)

@@ -3,7 +3,8 @@
 A response body runs after its request's context has gone, and for a minute or more: the
 check reloads the reader in a context of its own and asks that the account is still active,
 still on the session token it had (deactivation and "log out everywhere" rotate it), that this
-very session was not logged out, and then the stream's own rule (`may_read`)."""
+very session was not logged out and has not gone idle or too old (a stream is no activity: it
+does not keep its session alive), and then the stream's own rule (`may_read`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,6 @@ def reader_access(may_read: Callable[[User], bool]) -> Callable[[], bool]:
         with app.app_context():
             user = db.session.get(User, user_id)
             return (user is not None and user.is_active and user.session_token == token
-                    and sessions.is_open(sid, user_id) and may_read(user))
+                    and sessions.is_open(sid, user) and may_read(user))
 
     return still_allowed

@@ -84,6 +84,7 @@ GET_EXPECTED = {
     "auth.forgot_password":                       "200    200    200    200    200    200    200",
     "auth.reset_password":                        "400    400    400    400    400    400    400",
     "auth.change_password":                       "LOGIN  200    200    200    200    200    200",
+    "auth.session_clock":                         "LOGIN  200    200    200    200    200    200",
     "caseload.index":                             "LOGIN  403    403    403    200    200    403",
     "caseload.export":                            "LOGIN  403    403    403    200    200    403",
     "caseload.followup":                          "LOGIN  403    403    403    404    200    403",

@@ -14,10 +14,12 @@ from app.models.care import Consultation, ConsultationStatus
 from app.models.user import Role, User
 from app.security.policy import chat_visible_to, role_required
 from app.services import consultations, live
+from app.web.session_rules import background
 from app.web.streams import reader_access
 
 
 @bp.get("/consultations/<int:consultation_id>/stream")
+@background  # a stream is no activity: it must not keep its session alive
 @role_required(Role.PATIENT, Role.DOCTOR)
 def chat_stream(consultation_id: int):
     consultation: Consultation | None = consultations.get_for_user(current_user, consultation_id)

@@ -16,10 +16,12 @@ from app.models.screening import Screening
 from app.models.user import User
 from app.security.policy import screening_visible_to
 from app.services import live
+from app.web.session_rules import background
 from app.web.streams import reader_access
 
 
 @bp.get("/screenings/<int:screening_id>/stream")
+@background  # a stream is no activity: it must not keep its session alive
 @login_required
 def progress_stream(screening_id: int):
     screening = _screening_or_404(screening_id)  # exactly who may see the progress fragment
