@@ -80,11 +80,12 @@ class Attention(enum.IntEnum):
     ROUTINE = 4
 
 
+# Marked for the catalogue: the caseload shows them in the doctor's language.
 ATTENTION_LABELS = {
-    Attention.ITEM9: "thoughts of self-harm reported",
-    Attention.WORSENING: "worsening",
-    Attention.OVERDUE: "follow-up overdue",
-    Attention.NO_RESPONSE: "no response at 10+ weeks",
+    Attention.ITEM9: N_("thoughts of self-harm reported"),
+    Attention.WORSENING: N_("worsening"),
+    Attention.OVERDUE: N_("follow-up overdue"),
+    Attention.NO_RESPONSE: N_("no response at 10+ weeks"),
     Attention.ROUTINE: "",
 }
 

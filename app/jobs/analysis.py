@@ -83,7 +83,7 @@ def analyse_screening(screening_id: int) -> str:
     screening.started_at = utcnow()
     screening.failure_reason = None
     screening.progress = 0.0
-    speak = _speaker(screening)
+    speak = speaker(screening)
     screening.stage = speak(N_("Starting the analysis"))
     screening.progress_at = utcnow()
     db.session.commit()
@@ -123,7 +123,7 @@ def analyse_screening(screening_id: int) -> str:
     return result
 
 
-def _speaker(screening: Screening):
+def speaker(screening: Screening):
     """English text (marked with N_) -> the patient's language, for what they read on the page."""
     spoken = language.language_of(screening.patient)
     return lambda text: language.translate(spoken, text)
@@ -135,7 +135,7 @@ def mark_failed(screening: Screening, reason: str) -> None:
     language, when it is a marked message) and audited."""
     db.session.rollback()
     screening = db.session.get(Screening, screening.id)
-    speak = _speaker(screening)
+    speak = speaker(screening)
     screening.status = ScreeningStatus.FAILED
     screening.failure_reason = speak(reason)
     screening.stage = speak(N_("Analysis failed"))
@@ -156,10 +156,9 @@ def _run(screening: Screening, progress: _Progress) -> str:
     try:
         plugin = classifier(config, screening.plugin_name)
     except (UnknownPlugin, PluginUnavailable) as error:
-        raise MediaError(
-            f"The classifier {screening.plugin_name!r} chosen for this screening is not available "
-            "on this server. Please tell your clinic; you can retry later."
-        ) from error
+        raise MediaError(N_(
+            "The classifier %(plugin)s chosen for this screening is not available on this server. "
+            "Please tell your clinic; you can retry later.", plugin=screening.plugin_name)) from error
     detector = face_detector(config)
     progress(0.05, N_("Reading your recording"), force=True)
     data = media_store.load(screening.media_path)

@@ -16,7 +16,7 @@ import secrets
 from datetime import timedelta
 
 import redis
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import gettext
 from rq import Retry
 from rq.exceptions import NoSuchJobError
@@ -26,10 +26,16 @@ from sqlalchemy import select
 from app.extensions import db
 from app.i18n.marker import N_
 from app.jobs import periodic
-from app.jobs.analysis import analyse_screening, mark_failed
+from app.jobs.analysis import analyse_screening, mark_failed, speaker
 from app.jobs.queue import get_queue, get_redis, redis_available
 from app.models._time import utcnow
 from app.models.screening import Screening, ScreeningStatus
+
+
+def _waiting(screening: Screening, stage: str) -> str:
+    """A waiting stage in the language of the patient who reads it: the request's while they
+    submit, their account's when the sweep enqueues in the worker."""
+    return gettext(stage) if has_request_context() else speaker(screening)(stage)
 
 
 def enqueue(screening: Screening) -> bool:
@@ -37,7 +43,7 @@ def enqueue(screening: Screening) -> bool:
     job_id = f"screening-{screening.id}-{secrets.token_hex(4)}"
     screening.status = ScreeningStatus.QUEUED
     screening.rq_job_id = job_id
-    screening.stage = gettext("Waiting for a free analyser")  # the patient's language, when they submit
+    screening.stage = _waiting(screening, N_("Waiting for a free analyser"))
     screening.progress = 0.0
     screening.progress_at = utcnow()
     db.session.commit()  # before enqueueing: the worker must find the row as `queued`
@@ -56,7 +62,7 @@ def enqueue(screening: Screening) -> bool:
         current_app.logger.warning("Redis unavailable: screening %s stays pending", screening.id)
         screening.status = ScreeningStatus.PENDING
         screening.rq_job_id = None
-        screening.stage = gettext("Waiting for the analysis service")
+        screening.stage = _waiting(screening, N_("Waiting for the analysis service"))
         db.session.commit()
         return False
     periodic.ensure_scheduled(SCREENING_SWEEP)

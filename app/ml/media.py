@@ -18,6 +18,8 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 from PIL import Image, UnidentifiedImageError
 
+from app.i18n.marker import N_
+
 # 40 megapixels covers every phone camera; above that a "photo" is almost surely a bomb.
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_CLIP_SECONDS = 30.0
@@ -36,7 +38,7 @@ JPEG_QUALITY = 90
 class MediaError(Exception):
     """A file the patient uploaded cannot be used; `message` is safe to show them."""
 
-    message = "This file could not be read."
+    message = N_("This file could not be read.")
 
     def __init__(self, message: str | None = None):
         if message is not None:
@@ -45,33 +47,35 @@ class MediaError(Exception):
 
 
 class NotAnImage(MediaError):
-    message = "This file is not a photo we can read. Please upload a JPEG, PNG or WebP picture."
+    message = N_("This file is not a photo we can read. Please upload a JPEG, PNG or WebP picture.")
 
 
 class UnsupportedImage(MediaError):
-    message = (
+    message = N_(
         "This kind of picture is not supported. Please upload an ordinary colour photo (JPEG, PNG or WebP)."
     )
 
 
 class ImageTooLarge(MediaError):
-    message = "This picture is too large. Please upload a smaller photo."
+    message = N_("This picture is too large. Please upload a smaller photo.")
 
 
 class NotAVideo(MediaError):
-    message = "This file is not a video we can read. Please record the clip again."
+    message = N_("This file is not a video we can read. Please record the clip again.")
 
 
 class VideoTooLarge(MediaError):
-    message = "This video's picture size is too large. Please record with your camera's usual settings."
+    message = N_("This video's picture size is too large. Please record with your camera's usual settings.")
 
 
 class ClipTooLong(MediaError):
-    message = "This clip is too long. Please record a shorter clip."
+    message = N_("This clip is too long. Please record a shorter clip.")
 
 
 class NoVideoFrames(MediaError):
-    message = "This recording contains no video. Please check that your camera is allowed and record again."
+    message = N_(
+        "This recording contains no video. Please check that your camera is allowed and record again."
+    )
 
 
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
@@ -115,7 +119,7 @@ def decode_image(
     least this: a 1080p photo decodes in a third of the time, a 12 MP one in a tenth.
     """
     if not data:
-        raise NotAnImage("The file is empty.")
+        raise NotAnImage(N_("The file is empty."))
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb check warns below 2x its limit; we enforce ours explicitly.
@@ -129,7 +133,7 @@ def decode_image(
     if image.width * image.height > max_pixels:
         raise ImageTooLarge()
     if getattr(image, "n_frames", 1) > 1:
-        raise UnsupportedImage("Animated pictures are not supported. Please upload a single still photo.")
+        raise UnsupportedImage(N_("Animated pictures are not supported. Please upload a single still photo."))
     if image.mode not in {"RGB", "RGBA", "L", "LA", "P", "CMYK", "YCbCr"}:
         # 16-bit, float and other scientific modes would need a tone mapping we cannot guess.
         raise UnsupportedImage()
@@ -139,7 +143,7 @@ def decode_image(
     try:
         image.load()
     except (OSError, ValueError, SyntaxError) as exc:
-        raise NotAnImage("This photo is damaged or incomplete. Please upload it again.") from exc
+        raise NotAnImage(N_("This photo is damaged or incomplete. Please upload it again.")) from exc
     rgb = _upright(image).convert("RGB")
     # A fresh image from raw pixels drops EXIF, ICC and text chunks (e.g. GPS location).
     return Image.frombytes("RGB", rgb.size, rgb.tobytes())
@@ -215,7 +219,7 @@ def decode_clip(
     if sample_every < 1:
         raise ValueError("sample_every must be >= 1")
     if isinstance(source, bytes) and not source:
-        raise NotAVideo("The file is empty.")
+        raise NotAVideo(N_("The file is empty."))
     try:
         container = open_video(source, max_frame_pixels)
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -252,7 +256,8 @@ def decode_clip(
                 timestamp -= first_time
                 if timestamp > max_seconds:
                     raise ClipTooLong(
-                        f"This clip is longer than {max_seconds:g} seconds. Please record a shorter clip."
+                        N_("This clip is longer than %(seconds)s seconds. Please record a shorter clip.",
+                           seconds=format(max_seconds, "g"))
                     )
                 if last_time is not None and timestamp <= last_time:
                     continue  # damaged timing (found by fuzzing): frames must move forward in time
@@ -269,7 +274,7 @@ def decode_clip(
             raise VideoTooLarge() from exc
         except (av.FFmpegError, OSError, ValueError) as exc:
             if yielded == 0:
-                raise NotAVideo("This recording is damaged. Please record the clip again.") from exc
+                raise NotAVideo(N_("This recording is damaged. Please record the clip again.")) from exc
             # A webcam clip cut off mid-frame (tab closed while uploading) keeps its good part.
         if yielded == 0:
             raise NoVideoFrames()
@@ -302,12 +307,13 @@ def probe_clip(data: bytes, max_seconds: float, max_frame_pixels: int) -> None:
                 last = seconds if last is None else max(last, seconds)
                 if last - first > max_seconds + 0.5:
                     raise ClipTooLong(
-                        f"This clip is longer than {max_seconds:g} seconds. Please record a shorter clip."
+                        N_("This clip is longer than %(seconds)s seconds. Please record a shorter clip.",
+                           seconds=format(max_seconds, "g"))
                     )
     except MediaError:
         raise
     except (av.FFmpegError, OSError, ValueError, IndexError) as exc:
-        raise NotAVideo("This recording is damaged. Please record the clip again.") from exc
+        raise NotAVideo(N_("This recording is damaged. Please record the clip again.")) from exc
     # One decoded frame proves the codec works (decode_clip raises MediaError otherwise); one
     # thread and FFmpeg's max_pixels keep a lying clip from ballooning the web process.
     next(decode_clip(data, max_seconds=max_seconds, max_frame_pixels=max_frame_pixels, threads=1), None)

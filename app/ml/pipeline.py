@@ -424,7 +424,8 @@ def analyse_clip(
                 frames.append(FrameResult(item.index, item.timestamp, face.box, face.confidence))
             seconds = chunk[-1].timestamp
             # The length is unknown until the end (webm has no duration): scale by the limit.
-            report(min(0.9, 0.9 * seconds / max_seconds), f"Analysed {seconds:.0f} s of video")
+            report(min(0.9, 0.9 * seconds / max_seconds),
+                   N_("Analysed %(seconds)d s of video", seconds=round(seconds)))
         report(0.9, N_("Classifying expressions"))
         with timer.stage("classify"):
             probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from app.i18n.catalogues import DEFAULT_LANGUAGE, DOMAIN, available_languages
+from app.i18n.marker import Marked
 from app.models.user import User
 
 
@@ -35,11 +36,21 @@ def _catalogue(directory: str, language: str) -> NullTranslations:
 
 
 def translate(language: str, message: str, **params) -> str:
-    """`message` (an English msgid, marked with N_ where it is written) in `language`.
-    Reads the catalogue directly rather than switching the request's locale, which
-    Flask-Babel's force_locale does for the whole process (other threads included)."""
+    """`message` (an English msgid, marked with N_ where it is written, or a `Marked` with its
+    values) in `language`. Reads the catalogue directly rather than switching the request's
+    locale, which Flask-Babel's force_locale does for the whole process (other threads included)."""
+    if isinstance(message, Marked):
+        message, params = message.msgid, {**message.params, **params}
     text = _catalogue(str(_translations_dir()), language).gettext(message)
     return text % params if params else text
+
+
+def for_reader(message: str) -> str:
+    """A message marked with N_ (values and all, for a `Marked`) in this request's language:
+    for text made where no language is known (app/ml, app/clinical)."""
+    if isinstance(message, Marked):
+        return gettext(message.msgid, **message.params)
+    return gettext(message)
 
 
 @contextmanager

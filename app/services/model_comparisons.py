@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext
 
 from app.extensions import db
 from app.models._time import utcnow
@@ -45,13 +46,13 @@ def checked_versions(values) -> list[tuple[str, str]]:
         plugin, _, version = value.partition("/")
         found = training_runs.get_version(plugin, version)
         if found is None:
-            raise ComparisonError(f"There is no model version {value!r}.")
+            raise ComparisonError(gettext("There is no model version “%(version)s”.", version=value))
         if found.stopped:
-            raise ComparisonError(f"{plugin} {version} was stopped before it finished training; "
-                                  "compare complete versions.")
+            raise ComparisonError(gettext("%(plugin)s %(version)s was stopped before it finished training; "
+                                          "compare complete versions.", plugin=plugin, version=version))
         chosen.append((plugin, version))
     if len(chosen) < 2:
-        raise ComparisonError("Choose at least two versions to compare.")
+        raise ComparisonError(gettext("Choose at least two versions to compare."))
     return chosen
 
 
@@ -59,8 +60,8 @@ def parse_request(form) -> tuple[str, list[tuple[str, str]]]:
     """The data set and the complete versions an admin chose, or ComparisonError saying what is wrong."""
     dataset = form.get("dataset", "")
     if dataset not in training_runs.server_dataset_names():
-        raise ComparisonError("Choose a data set on the server; its test split is the one every version is "
-                              "evaluated on.")
+        raise ComparisonError(gettext("Choose a data set on the server; its test split is the one every "
+                                      "version is evaluated on."))
     return dataset, checked_versions(form.getlist("versions"))
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -96,8 +96,8 @@ def _settings() -> dict[str, PluginSetting]:
 
 
 def _not_chosen(name: str) -> str:
-    return (f"No version of {name} has been chosen to serve yet: open one of its versions under "
-            "Models & training and choose \"Serve this version\".")
+    return gettext("No version of %(name)s has been chosen to serve yet: open one of its versions under "
+                   "Models & training and choose “Serve this version”.", name=name)
 
 
 def _chosen(plugin_class, setting: PluginSetting | None) -> bool:
@@ -122,7 +122,7 @@ def _status(name: str, plugin_class, setting: PluginSetting | None) -> PluginSta
     try:
         card = plugin.model_card() if chosen else {"name": name, "description": plugin_class.description}
     except Exception as error:  # a third-party plugin's broken card must not break the page
-        card = {"error": f"The model card could not be read: {error}"}
+        card = {"error": gettext("The model card could not be read: %(error)s", error=error)}
     folder = plugin.weights_dir() if chosen else None
     return PluginStatus(
         name=name,
@@ -177,7 +177,7 @@ def serving_problem(name: str) -> str | None:
     newest folder); None when it can. Loads no model."""
     plugin_class = deployment_plugins().get(name)
     if plugin_class is None:
-        return f"{name} is not installed in this deployment."
+        return gettext("%(name)s is not installed in this deployment.", name=name)
     return _serving_instance(name, plugin_class, _settings().get(name))[1]
 
 
@@ -227,8 +227,9 @@ def disable(name: str, actor_id: int | None = None) -> PluginStatus:
     """Disable a plugin; if it was the default, the first other usable plugin takes over."""
     statuses, status = _find(name)
     if not status.available:
-        raise PluginSettingError(
-            f"{name} is unavailable, so there is nothing to disable: {status.unavailable_reason}")
+        raise PluginSettingError(gettext(
+            "%(name)s is unavailable, so there is nothing to disable: %(reason)s",
+            name=name, reason=status.unavailable_reason))
     if not status.enabled:
         raise PluginSettingError(gettext("%(name)s is already disabled.", name=name))
     others = [other.name for other in statuses if other.usable and other.name != name]
@@ -264,11 +265,11 @@ def set_default(name: str, actor_id: int | None = None, confirmed: bool = False)
     if not confirmed and (accuracy is None or accuracy < floor):
         measured = (gettext("%(name)s has no recorded test accuracy", name=name) if accuracy is None
                     else gettext("%(name)s scored %(accuracy)s accuracy on its test split",
-                                 name=name, accuracy=f"{accuracy:.1%}"))
+                                 name=name, accuracy=format(accuracy, ".1%")))
         raise ConfirmationRequired(gettext(
             "%(measured)s; this deployment expects at least %(floor)s of a default model. "
             "Every new screening would use it. Confirm to make it the default anyway.",
-            measured=measured, floor=f"{floor:.0%}"))
+            measured=measured, floor=format(floor, ".0%")))
     previous = next((other.name for other in statuses if other.is_default), None)
     _make_default(name, actor_id)
     audit.record("plugin.set_default", actor_id=actor_id, target=f"plugin:{name}",
@@ -305,6 +306,19 @@ def test_numbers(card: dict) -> dict:
     return {}
 
 
+def _serve_question(name: str, version: str, numbers: dict, previous: str | None) -> str:
+    """What an admin confirms before a version serves: its test numbers and what it replaces."""
+    samples, macro_f1 = numbers["samples"], numbers["macro_f1"]
+    images = (ngettext("%(num)d image", "%(num)d images", samples) if samples
+              else gettext("an unknown number of images"))
+    return gettext(
+        "Serve %(name)s %(version)s for every new screening with %(name)s? On its test split (%(images)s) "
+        "it scored %(accuracy)s accuracy and a macro-F1 of %(macro_f1)s. Now serving: %(previous)s.",
+        name=name, version=version, images=images, accuracy=format(numbers["accuracy"], ".1%"),
+        macro_f1=gettext("unknown (not recorded)") if macro_f1 is None else format(macro_f1, ".3f"),
+        previous=previous or gettext("no version"))
+
+
 def set_serving_version(name: str, version: str, actor_id: int | None = None,
                         confirmed: bool = False) -> PluginStatus:
     """Make `version` the one every new screening with `name` uses (from the next job on).
@@ -315,36 +329,35 @@ def set_serving_version(name: str, version: str, actor_id: int | None = None,
     """
     plugin_class = deployment_plugins().get(name)
     if plugin_class is None:
-        raise UnknownPluginError(f"There is no classifier plugin called {name!r} in this deployment.")
+        raise UnknownPluginError(gettext(
+            "There is no classifier plugin called '%(name)s' in this deployment.", name=name))
     if not plugin_class.versioned:
-        raise PluginSettingError(f"{name} ships its own weights; it has no trained versions to choose among.")
+        raise PluginSettingError(gettext(
+            "%(name)s ships its own weights; it has no trained versions to choose among.", name=name))
+    missing = gettext("There is no version “%(version)s” of %(name)s.", version=version, name=name)
     try:
         plugin = instantiate(plugin_class, current_app.config["ML_MODELS_DIR"], version)
     except ValueError as error:
-        raise UnknownVersionError(f"There is no version {version!r} of {name}.") from error
+        raise UnknownVersionError(missing) from error
     if plugin.weights_dir() is None:
-        raise UnknownVersionError(f"There is no version {version!r} of {name}.")
+        raise UnknownVersionError(missing)
     card = plugin.model_card()
     if card.get("training", {}).get("stopped_early_by_admin"):
-        raise PluginSettingError(
-            f"{name} {version} was stopped before it finished training and cannot serve screenings; "
-            "train a complete version instead.")
+        raise PluginSettingError(gettext(
+            "%(name)s %(version)s was stopped before it finished training and cannot serve screenings; "
+            "train a complete version instead.", name=name, version=version))
     numbers = test_numbers(card)
     if not numbers:
-        raise PluginSettingError(
-            f"{name} {version} has no test results (its training did not finish), "
-            "so it cannot serve screenings.")
+        raise PluginSettingError(gettext(
+            "%(name)s %(version)s has no test results (its training did not finish), "
+            "so it cannot serve screenings.", name=name, version=version))
     existing = db.session.get(PluginSetting, name)
     previous = existing.serving_version if existing is not None else None
     if previous == version:
-        raise PluginSettingError(f"{name} {version} is already the serving version.")
+        raise PluginSettingError(gettext("%(name)s %(version)s is already the serving version.",
+                                         name=name, version=version))
     if not confirmed:
-        macro_f1 = numbers["macro_f1"]
-        raise ConfirmationRequired(
-            f"Serve {name} {version} for every new screening with {name}? On its test split "
-            f"({numbers['samples'] or 'an unknown number of'} images) it scored {numbers['accuracy']:.1%} "
-            f"accuracy and a macro-F1 of {macro_f1 if macro_f1 is None else format(macro_f1, '.3f')}. "
-            f"Now serving: {previous or 'no version'}.")
+        raise ConfirmationRequired(_serve_question(name, version, numbers, previous))
     row = _row(name)
     row.serving_version = version
     row.updated_by_id = actor_id

@@ -24,7 +24,7 @@ from app.models.user import Role, User
 from app.observability import metrics
 from app.security import audit
 from app.security.policy import screening_visible_to
-from app.services import consent
+from app.services import consent, language
 from app.services.errors import ServiceError
 from app.services.followups import link_to_care
 from app.services.plugin_settings import default_plugin_name
@@ -72,7 +72,7 @@ def prepare_media(data: bytes) -> tuple[ScreeningKind, bytes, str]:
             media.probe_clip(data, float(config["MAX_CLIP_SECONDS"]), int(config["MAX_VIDEO_FRAME_PIXELS"]))
             return ScreeningKind.CLIP, data, media.video_type(data)
     except media.MediaError as error:
-        raise ScreeningError(error.message, 422) from error
+        raise ScreeningError(language.for_reader(error.message), 422) from error
     raise ScreeningError(
         _("This file is neither a photo nor a video we can read. "
         "Please upload a JPEG, PNG or WebP photo, or record a clip."),

@@ -176,5 +176,5 @@ def api_payload(screening: Screening) -> dict:
         "urgent": screening.urgent,
         "phq9": phq9.to_dict(),
         "facial": facial,
-        "disclaimer": "This is a screening, not a diagnosis.",
+        "disclaimer": gettext("This is a screening, not a diagnosis."),
     }
