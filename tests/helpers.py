@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -133,3 +134,15 @@ def finalise_report(doctor, report):
     """Finalise as the page does: the real templates render the frozen page and PDF."""
     with current_app.test_request_context():
         return reports.finalise(doctor, report, render=render_final)
+
+
+def readable_pdf(pdf: bytes) -> bytes:
+    """The PDF with its compressed streams (object streams, XMP metadata) inflated, so that its
+    tags, language, title and metadata can be searched as bytes."""
+    parts = [pdf]
+    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            parts.append(zlib.decompress(stream.group(1)))
+        except zlib.error:
+            pass  # not Flate-encoded (e.g. an embedded image)
+    return b"\n".join(parts)

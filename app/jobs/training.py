@@ -11,7 +11,7 @@ from app.extensions import db
 from app.jobs import periodic
 from app.models._time import utcnow
 from app.models.training_run import TrainingRun, TrainingStatus
-from app.services.training_runs import sweep_lost_runs
+from app.services import training_runs
 
 # Writing the row every batch would cost more than a small batch; this keeps the page live.
 BATCH_REPORT_SECONDS = 2.0
@@ -92,7 +92,7 @@ def run_training(run_id: int) -> str | None:
 
 def sweep_lost_training_runs() -> int:
     """Periodic: runs whose worker died are failed with their reason even if no admin opens a page."""
-    lost = sweep_lost_runs()
+    lost = training_runs.sweep_lost_runs()
     periodic.reschedule(TRAINING_SWEEP)
     return lost
 

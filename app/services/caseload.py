@@ -7,8 +7,6 @@ messages, open screening requests), whatever the number of patients: no query pe
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -36,10 +34,10 @@ from app.models.care import (
 )
 from app.models.screening import Screening
 from app.models.user import PatientProfile, User
-from app.security import audit
 from app.services import followups
 from app.services.diagnoses import PLAN_LABELS, severity_label
 from app.services.episodes import NO_PLAN, Plan, plan_from
+from app.services.sparkline import Sparkline, sparkline
 
 SEARCH_MAX = 100
 PAGE_SIZE = 50  # rows per page; a doctor works down the list by attention, and the CSV has them all
@@ -66,54 +64,6 @@ class Filters:
             ("flagged", "1" if values.flagged else ""), ("past", "1" if values.past else ""),
             ("q", values.q), ("sort", "" if values.sort == "attention" else values.sort),
             ("page", "" if values.page == 1 else str(values.page))) if value}
-
-
-# --- Sparkline ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Sparkline:
-    width: int
-    height: int
-    scale: int      # coordinates are integers in a viewBox `scale` times the drawn size
-    phq9: str       # SVG polyline points
-    affect: str     # the facial-affect indicator, drawn as the secondary line
-    last_x: int
-    last_y: int
-    text: str       # the text alternative
-
-    @property
-    def view_box(self) -> str:
-        return f"0 0 {self.width * self.scale} {self.height * self.scale}"
-
-
-SPARK_W, SPARK_H, SPARK_PAD, SPARK_SCALE = 120, 32, 3, 10
-
-
-def sparkline(measurements: list[Measurement]) -> Sparkline | None:
-    if not measurements:
-        return None
-    first = measurements[0].when
-    span = (measurements[-1].when - first).total_seconds() or 1.0
-    pad = SPARK_PAD * SPARK_SCALE
-    inner_w, inner_h = (SPARK_W - 2 * SPARK_PAD) * SPARK_SCALE, (SPARK_H - 2 * SPARK_PAD) * SPARK_SCALE
-    xs = ([SPARK_W * SPARK_SCALE // 2] if len(measurements) == 1 else
-          [int(pad + inner_w * (m.when - first).total_seconds() / span) for m in measurements])
-    phq9 = [(x, int(pad + inner_h * (27 - min(m.total, 27)) / 27))
-            for x, m in zip(xs, measurements, strict=True)]
-    affect = [(x, int(pad + inner_h * (100 - min(max(m.affect, 0), 100)) / 100))
-              for x, m in zip(xs, measurements, strict=True) if m.affect is not None]
-    totals = [m.total for m in measurements]
-    weeks = outcomes.weeks_between(first, measurements[-1].when)
-    text = (f"PHQ-9 {totals[0]} to {totals[-1]} over {weeks} week{'s' if weeks != 1 else ''}, "
-            f"{len(totals)} screening{'s' if len(totals) != 1 else ''}")
-    if len(totals) > 2:
-        text += f" (lowest {min(totals)}, highest {max(totals)})"
-    if affect:
-        affects = [m.affect for m in measurements if m.affect is not None]
-        text += f"; facial-affect indicator {affects[0]:.0f} to {affects[-1]:.0f}"
-    return Sparkline(SPARK_W, SPARK_H, SPARK_SCALE, " ".join([f"{x},{y}" for x, y in phq9]),
-                     " ".join([f"{x},{y}" for x, y in affect]) if len(affect) > 1 else "",
-                     phq9[-1][0], phq9[-1][1], text)
 
 
 # --- Rows -----------------------------------------------------------------------------------
@@ -379,41 +329,3 @@ def caseload(doctor: User, filters: Filters, now: datetime | None = None) -> Cas
 
 def status_choices() -> list[tuple[str, str]]:
     return [("", N_("Any status"))] + [(status.value, outcomes.STATUS_LABELS[status]) for status in Status]
-
-
-# --- CSV export -----------------------------------------------------------------------------
-
-CSV_COLUMNS = ("patient", "latest_phq9", "band", "latest_date", "baseline_phq9", "baseline_date",
-               "change_points", "change_percent", "status", "weeks_in_treatment", "next_followup",
-               "followup_state", "item9_latest", "unread_messages", "attention")
-
-
-def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def export_csv(doctor: User, filters: Filters, now: datetime | None = None) -> str:
-    """The caseload as the doctor filtered it (their own patients only), audited. The audit row
-    holds how many patients and which filters, never a clinical value or a name."""
-    result = caseload(doctor, replace(filters, past=False), now)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in result.rows:
-        o = row.outcome
-        percent = o.change_percent
-        writer.writerow([
-            _safe_cell(row.patient_name),
-            o.latest.total if o.latest else "", row.band_label if o.latest else "",
-            o.latest.when.date().isoformat() if o.latest else "",
-            o.baseline.total if o.baseline else "", o.baseline.when.date().isoformat() if o.baseline else "",
-            o.change_points if o.change_points is not None else "",
-            round(percent) if percent is not None else "",
-            o.status.value, o.weeks_in_treatment if o.weeks_in_treatment is not None else "",
-            row.followup_due.date().isoformat() if row.followup_due else "", row.followup_state or "",
-            "yes" if o.item9 else "no", row.unread, row.attention.name.lower()])
-    audit.record("caseload.export", actor_id=doctor.id, target=f"caseload:{doctor.id}",
-                 details={"rows": len(result.rows), "filtered": bool(replace(filters, past=False).query())})
-    db.session.commit()
-    return out.getvalue()

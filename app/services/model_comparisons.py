@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext
 
 from app.extensions import db
+from app.jobs import training_queue
 from app.models._time import utcnow
 from app.plugins.registry import deployment_plugins, instantiate
 from app.security import audit
@@ -111,10 +112,8 @@ def create(dataset: str, versions: list[tuple[str, str]], actor_id: int | None) 
 
 def start(dataset: str, versions: list[tuple[str, str]], actor_id: int | None) -> str:
     """Record the comparison and queue its evaluation on the training queue; returns its id."""
-    from app.jobs.training import compare_versions
-
     comparison_id = create(dataset, versions, actor_id)
-    training_runs.training_queue().enqueue(compare_versions, comparison_id, job_id=f"compare-{comparison_id}")
+    training_queue.comparison(comparison_id)
     return comparison_id
 
 

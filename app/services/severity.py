@@ -22,6 +22,12 @@ from app.services import evidence
 
 MODEL_FILE = "severity_model.json"
 
+# Every doctor's view of a shared screening asks for the model: the file is parsed once per
+# version of it, not once per view. A version is its mtime, size and inode (a retraining replaces
+# the file, so all three change), which lets every web process pick up a new model at its next
+# view without a restart.
+_loaded: dict[Path, tuple[tuple[int, int, int], dict | None]] = {}
+
 
 class SeverityError(ValueError):
     pass
@@ -76,10 +82,21 @@ def train(folds: int = 5, alpha: float = 1.0) -> dict:
 
 
 def _stored() -> dict | None:
+    path = _model_path()
     try:
-        return json.loads(_model_path().read_text())
-    except (FileNotFoundError, ValueError):
+        stat = path.stat()
+    except FileNotFoundError:
         return None
+    version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    cached = _loaded.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    try:
+        stored = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):  # replaced or removed since the stat; the next view reads it
+        stored = None
+    _loaded[path] = (version, stored)
+    return stored
 
 
 def trained_model() -> dict | None:

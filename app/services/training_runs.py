@@ -16,14 +16,12 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import JobStatus
 from sqlalchemy import select
 
 from app.extensions import db
 from app.i18n.marker import N_
-from app.jobs.queue import get_redis
+from app.jobs import training_queue
 from app.ml.severity import AVEC2014_VIDEO
 from app.ml.training.uploads import UploadError, receive_upload, save_stream, server_datasets
 from app.models._time import utcnow
@@ -38,8 +36,6 @@ LABELS = FER_LABELS  # the classes every trainable plugin learns, in the model's
 # A running job writes its heartbeat every few seconds while it fits; evaluating and converting
 # the finished model write none, and take minutes for ResNet50V2 on CPU: hence the margin.
 HEARTBEAT_STALE = timedelta(minutes=30)
-# One severity training at a time: its job id is fixed, and the page reads its outcome by that id.
-SEVERITY_JOB_ID = "severity-training"
 SEVERITY_FOLDS = 5
 
 
@@ -113,11 +109,6 @@ def data_root() -> Path:
     return Path(current_app.config["TRAINING_DATA_DIR"])
 
 
-def training_queue() -> Queue:
-    return Queue(current_app.config["TRAINING_QUEUE"], connection=get_redis(),
-                 default_timeout=current_app.config["TRAINING_JOB_TIMEOUT"])
-
-
 def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
@@ -188,9 +179,7 @@ def start_run(options: dict, data_path: Path, actor_id: int | None,
     audit.record("training.start", actor_id=actor_id, target=f"training_run:{run.id}",
                  details={"plugin": run.plugin, "epochs": options["epochs"]})
     db.session.commit()
-    from app.jobs.training import run_training
-
-    training_queue().enqueue(run_training, run.id, job_id=f"training-{run.id}")
+    training_queue.training_run(run.id)
     return run
 
 
@@ -240,10 +229,7 @@ class SeverityState:
 
 def severity_state() -> SeverityState:
     job_status = error = None
-    try:
-        job = Job.fetch(SEVERITY_JOB_ID, connection=get_redis())
-    except NoSuchJobError:
-        job = None
+    job = training_queue.severity_training_job()
     if job is not None:
         job_status = job.get_status()
         result = job.return_value() if job_status == JobStatus.FINISHED else None
@@ -256,11 +242,8 @@ def severity_state() -> SeverityState:
 
 def start_severity_training(actor_id: int | None) -> None:
     """Queue the severity training (the code path of `flask ml train-severity`) on the training queue."""
-    from app.jobs.training import train_severity
-
     if severity_state().running:
         raise TrainingRequestError("The severity estimate is already being trained.", 409)
     audit.record("severity.train", actor_id=actor_id, details={"folds": SEVERITY_FOLDS})
     db.session.commit()
-    training_queue().enqueue(train_severity, SEVERITY_FOLDS, 1.0, job_id=SEVERITY_JOB_ID,
-                             result_ttl=30 * 24 * 3600, failure_ttl=30 * 24 * 3600)
+    training_queue.severity_training(SEVERITY_FOLDS, 1.0)

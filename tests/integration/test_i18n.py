@@ -5,7 +5,6 @@ times shown in the reader's own time zone."""
 from __future__ import annotations
 
 import re
-import zlib
 from contextlib import contextmanager
 from datetime import datetime
 from email import policy
@@ -20,9 +19,9 @@ from app.jobs import account_mail, analysis
 from app.jobs import notifications as notification_jobs
 from app.models.screening import Screening
 from app.models.user import User
-from app.services import consent, consultations, diagnoses, notifications, reports
+from app.services import consent, consultations, notifications, reports
 from tests import factories
-from tests.helpers import client_for, csrf_token
+from tests.helpers import client_for, csrf_token, readable_pdf
 
 SPANISH_STEM = ("Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los siguientes "
                 "problemas?")
@@ -153,30 +152,17 @@ def test_a_failed_analysis_is_explained_in_the_patients_language(app, patient):
 
 # --- the PDF and the PHQ-9 --------------------------------------------------------------------
 
-def _pdf_text(pdf: bytes) -> bytes:
-    parts = [pdf]
-    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            parts.append(zlib.decompress(stream.group(1)))
-        except zlib.error:
-            pass
-    return b"\n".join(parts)
-
-
 def test_the_report_pdf_in_spanish_says_so(app, patient, doctor):
-    screening = factories.screening(patient, total=12)
-    consultation = consultations.request_consultation(patient, doctor.id, [screening.id], "")
-    consultations.accept(doctor, consultation)
-    diagnoses.record(doctor, consultation, diagnoses.DiagnosisInput(
-        outcome="confirmed", severity="moderate", plan="psychotherapy", followup_interval_days=14))
+    consultation = factories.consultation(patient, doctor)
+    factories.diagnosis(doctor, consultation, severity="moderate")
     report = reports.create(doctor, consultation)
     with _request(app, **{"Accept-Language": "es"}):
         html = render_template("reports/report_pdf.html", **reports.content(report))
-        pdf = _pdf_text(reports.render_pdf(html, base_url="http://localhost/"))
+        pdf = readable_pdf(reports.render_pdf(html, base_url="http://localhost/"))
     assert b"/Lang (es)" in pdf
     assert "Psicoterapia" in html  # the plan, named in Python
     with _request(app, **{"Accept-Language": "en"}):
-        english = _pdf_text(reports.render_pdf(
+        english = readable_pdf(reports.render_pdf(
             render_template("reports/report_pdf.html", **reports.content(report)), base_url="http://localhost/"))
     assert b"/Lang (en)" in english
 

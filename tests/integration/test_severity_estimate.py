@@ -1,5 +1,9 @@
 """`flask ml train-severity` and the doctor's view: no estimate until it is validated here."""
 
+import json
+import os
+from pathlib import Path
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -58,3 +62,38 @@ def test_validated_estimate_shows_with_its_error_bar(app, patient, doctor):
     assert stored["validated"] and stored["n"] == 121
     page = " ".join(_doctor_view(app, patient, doctor).split())
     assert "Severity estimate from the face" in page and f"± {stored['cv_mae']:.1f}" in page
+
+
+def _write_model(path: Path, n: int) -> None:
+    """Stores a model as train() does: a new file replaces the old one."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"validated": False, "n": n}))
+    temporary.replace(path)
+
+
+def test_the_model_file_is_read_once_per_version(app, monkeypatch):
+    path = Path(app.instance_path) / severity.MODEL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    reads = []
+    read_text = Path.read_text
+
+    def counted(self, *args, **kwargs):
+        reads.append(self)
+        return read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    _write_model(path, 10)
+
+    assert [severity.trained_model()["n"] for _ in range(3)] == [10, 10, 10]
+    assert reads.count(path) == 1
+
+    _write_model(path, 20)  # a retraining: picked up at the next view, without a restart
+    assert severity.trained_model()["n"] == 20 and reads.count(path) == 2
+
+    # Rewritten in place with the same size (same inode): its new mtime alone tells it apart.
+    path.write_text(path.read_text().replace("20", "30"))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    assert severity.trained_model()["n"] == 30
+
+    path.unlink()
+    assert severity.trained_model() is None

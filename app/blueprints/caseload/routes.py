@@ -16,7 +16,7 @@ from app.blueprints.caseload.forms import DismissPromptForm, FilterForm, Followu
 from app.models.care import Consultation
 from app.models.user import Role
 from app.security.policy import can_see_patients, role_required
-from app.services import care_access, caseload, chat, diagnoses, episodes
+from app.services import care_access, caseload, caseload_export, chat, diagnoses, episodes
 from app.web.forms import errors_in
 from app.web.htmx import render_page_or_fragment
 
@@ -70,7 +70,7 @@ def index():
 @role_required(Role.DOCTOR)
 def export():
     _verified_doctor()
-    body = caseload.export_csv(current_user, _filters(request.args))
+    body = caseload_export.export_csv(current_user, _filters(request.args))
     response = make_response(body)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
