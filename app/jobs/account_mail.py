@@ -1,4 +1,5 @@
-"""RQ jobs that send account e-mails: address confirmation, password reset, sign-up notices.
+"""RQ jobs that send account e-mails: address confirmation, password reset, sign-up notices,
+and the security notice after a password or second factor changed.
 
 The links are signed here, in the worker, so no usable token waits in the queue. The e-mails
 say nothing about screenings or care: only that the address has (or is asked for) an account.
@@ -6,6 +7,8 @@ Each speaks the language of the account it is written to (app/services/language.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -61,4 +64,43 @@ def send_password_reset(email: str) -> str | None:
                  "you will still need it to log in.",
                  minutes=current_app.config["PASSWORD_RESET_MINUTES"], link=link) + _footer()
         subject = _("MoodLens: choose a new password")
+    return mailer.send_mail(user.email, subject, body, language=spoken)
+
+
+def _security_texts(event: str, when: str) -> tuple[str, str]:
+    """(subject, what happened) of a security notice, in the language being spoken."""
+    if event == "password_changed":
+        return (_("MoodLens: your password was changed"),
+                _("The password of your MoodLens account was changed on %(when)s. Every device that was "
+                  "logged in has been logged out.", when=when))
+    if event == "second_factor_removed":
+        return (_("MoodLens: your second factor was reset"),
+                _("The second factor (the authenticator app) of your MoodLens account was removed on "
+                  "%(when)s, and every device that was logged in has been logged out. A new one is set "
+                  "up at the next log-in.", when=when))
+    if event == "second_factor_replaced":
+        return (_("MoodLens: your second factor was replaced"),
+                _("A new second factor (authenticator app) was set up for your MoodLens account on "
+                  "%(when)s. Codes from the app used before no longer work.", when=when))
+    raise ValueError(f"unknown security event {event!r}")
+
+
+def send_security_notice(user_id: int, event: str, when_iso: str) -> str | None:
+    """Tell the owner of an account that its password or second factor changed, and what to do
+    if it was not them. Only confirmed addresses are written to: an unconfirmed one may not be
+    the owner's."""
+    user = db.session.get(User, user_id)
+    if user is None or user.email_verified_at is None:
+        return None
+    forgot = links.external_url_for("auth.forgot_password")
+    when = language.time_for(user, datetime.fromisoformat(when_iso))
+    with language.speaking_to(user) as spoken:
+        subject, happened = _security_texts(event, when)
+        body = (_("Hello,") + "\n\n" + happened + "\n\n"
+                + _("If this was you, there is nothing more to do.\n\n"
+                    "If it was not you, someone else may be using your account: choose a new password "
+                    "at once here: %(forgot)s\n"
+                    "and contact the clinic or hospital that offers you MoodLens, so that they can check "
+                    "your account.\n\n"
+                    "For your privacy, MoodLens e-mails never contain medical details.\n", forgot=forgot))
     return mailer.send_mail(user.email, subject, body, language=spoken)

@@ -34,6 +34,11 @@ def password_reset(email: str) -> None:
     _send(account_mail.send_password_reset, email)
 
 
+def security_notice(user_id: int, event: str, when_iso: str) -> None:
+    """`event`: "password_changed", "second_factor_removed" or "second_factor_replaced"."""
+    _send(account_mail.send_security_notice, user_id, event, when_iso)
+
+
 def notification_email(notification_id: int) -> None:
     """Queued, and the care sweep scheduled if it is not: it sends what Redis lost meanwhile."""
     _send(notifications.send_notification_email, notification_id)

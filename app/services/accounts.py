@@ -23,6 +23,7 @@ from app.models.user import DoctorProfile, PatientProfile, Role, User, Verificat
 from app.observability import metrics
 from app.security import audit, login_throttle, sessions, tokens
 from app.security.passwords import hash_password, needs_rehash, verify_password
+from app.services import security_notices
 from app.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,7 @@ def _set_password(user: User, new_password: str, action: str) -> None:
     audit.record(action, actor_id=user.id, target=f"user:{user.id}")
     db.session.commit()
     sessions.end_all(user)
+    security_notices.notify(user, security_notices.PASSWORD_CHANGED)
 
 
 def reset_password(token: str, new_password: str) -> User:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.user import Role, User
 from app.security import audit
-from app.services import live
+from app.services import live, security_notices
 from app.services.errors import ServiceError
 
 PER_PAGE = 25
@@ -95,4 +95,5 @@ def reset_second_factor(user_id: int, admin: User) -> User:
     user.end_all_sessions()
     audit.record("user.mfa_reset", actor_id=admin.id, target=f"user:{user.id}")
     db.session.commit()
+    security_notices.notify(user, security_notices.SECOND_FACTOR_REMOVED)
     return user

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date, format_time
 from babel.support import NullTranslations, Translations
 from flask import current_app
 from flask_babel import force_locale, gettext
 
 from app.i18n.catalogues import DEFAULT_LANGUAGE, DOMAIN, available_languages
 from app.i18n.marker import Marked
+from app.i18n.zones import valid_timezone
 from app.models.user import User
 
 
@@ -51,6 +56,17 @@ def for_reader(message: str) -> str:
     if isinstance(message, Marked):
         return gettext(message.msgid, **message.params)
     return gettext(message)
+
+
+def time_for(user: User, when: datetime) -> str:
+    """A naive-UTC timestamp as `user` reads it, to the minute: their language and time zone
+    (UTC when they have none), the zone named, for what is written to them away from a page."""
+    spoken, zone = language_of(user), valid_timezone(user.timezone) or "UTC"
+    local = when.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+    pattern = Locale.parse(spoken).datetime_formats["medium"]  # how the language joins date and time
+    shown = pattern.format(format_time(local, "short", locale=spoken),
+                           format_date(local, "medium", locale=spoken))
+    return f"{shown} ({zone})"
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from app.models.user import User
 from app.observability import metrics
 from app.security import audit, mfa, sessions
 from app.security.passwords import verify_password
+from app.services import security_notices
 from app.services.errors import ServiceError
 
 
@@ -77,6 +78,8 @@ def confirm_enrollment(user: User, secret: str, code: str, proof: str = "") -> l
     user.recovery_code_hashes = hashes
     audit.record("mfa.replace" if replacing else "mfa.enrol", actor_id=user.id, target=f"user:{user.id}")
     db.session.commit()
+    if replacing:
+        security_notices.notify(user, security_notices.SECOND_FACTOR_REPLACED)
     return codes
 
 
@@ -114,6 +117,7 @@ def reset(user: User, by: User | None) -> None:
     user.end_all_sessions()
     audit.record("mfa.reset", actor_id=by.id if by else user.id, target=f"user:{user.id}")
     db.session.commit()
+    security_notices.notify(user, security_notices.SECOND_FACTOR_REMOVED)
 
 
 def end_all_sessions(user: User) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
 from app.i18n.catalogues import DEFAULT_LANGUAGE, available_languages, compile_missing
@@ -57,9 +57,13 @@ def select_timezone() -> str:
             or "UTC")
 
 
-def localtime(value: datetime) -> str:
-    """A stored naive-UTC timestamp as a medium date and time in the reader's zone and language."""
-    return format_datetime(value, "medium")
+def localtime(value: datetime, seconds: bool = False) -> str:
+    """A stored naive-UTC timestamp as a medium date and a time to the minute, in the reader's
+    zone and language; `seconds=True` for a page that needs them (the audit trail)."""
+    if seconds:
+        return format_datetime(value, "medium")
+    joined = get_locale().datetime_formats["medium"]  # how the language joins a date and a time
+    return joined.format(format_time(value, "short"), format_date(value, "medium"))
 
 
 def localdate(value: date | datetime) -> str:

@@ -18,7 +18,17 @@ import logging
 import time
 
 import redis
-from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import ServiceUnavailable
@@ -99,7 +109,7 @@ def register(app: Flask) -> None:
     def idle_limit():
         # A page of a signed-in session warns before the idle sign-out (base.html, static/js/idle.js);
         # a bearer token's request has no session to time out.
-        signed_in = "sid" in session and current_user.is_authenticated
+        signed_in = has_request_context() and "sid" in session and current_user.is_authenticated
         return {"session_idle_seconds": sessions.idle_seconds(current_user) if signed_in else None}
 
     @app.before_request

@@ -8,7 +8,7 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 
 from app.extensions import db
 from app.models.screening import Screening
@@ -71,6 +71,7 @@ def test_switching_to_spanish_in_the_footer_then_screening_on_a_phone(live_serve
         assert db.session.get(User, patient["id"]).timezone == ZONE
         taken = db.session.get(Screening, screening_id).created_at
         db.session.remove()
-    local = format_datetime(taken.replace(tzinfo=UTC), "medium", tzinfo=ZoneInfo(ZONE), locale="es")
+    moment = taken.replace(tzinfo=UTC).astimezone(ZoneInfo(ZONE))  # shown to the minute
+    local = f"{format_date(moment, 'medium', locale='es')}, {format_time(moment, 'short', locale='es')}"
     page.reload()
     assert local in page.locator("main").inner_text()

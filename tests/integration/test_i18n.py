@@ -199,17 +199,22 @@ def test_times_show_in_the_browsers_zone_and_language(app):
     template = "{{ when|localtime }} | {{ when|localdate }} | {{ day|localdate }}"
     with _request(app, Cookie="tz=America/New_York"):
         shown = render_template_string(template, when=NOON_UTC, day=NOON_UTC.date())
-    assert shown == "Jan 15, 2026, 7:00:00\u202fAM | Jan 15, 2026 | Jan 15, 2026"
+    assert shown == "Jan 15, 2026, 7:00\u202fAM | Jan 15, 2026 | Jan 15, 2026"
     with _request(app, Cookie="tz=Asia/Tokyo; lang=es"):
         shown = render_template_string(template, when=datetime(2026, 1, 15, 20, 0), day=NOON_UTC.date())
     # 20:00 UTC is already the 16th in Tokyo; a plain date is never shifted.
-    assert shown == "16 ene 2026, 5:00:00 | 16 ene 2026 | 15 ene 2026"
+    assert shown == "16 ene 2026, 5:00 | 16 ene 2026 | 15 ene 2026"
+    # To the minute: seconds only where a page asks for them (the audit trail).
+    with _request(app, Cookie="tz=Asia/Tokyo; lang=es"):
+        shown = render_template_string("{{ when|localtime(seconds=True) }}",
+                                       when=datetime(2026, 1, 15, 20, 0, 7))
+    assert shown == "16 ene 2026, 5:00:07"
 
 
 def test_an_unknown_zone_cookie_is_utc(app):
     with _request(app, Cookie="tz=Mars/Olympus_Mons"):
         shown = render_template_string("{{ when|localtime }}", when=NOON_UTC)
-    assert shown == "Jan 15, 2026, 12:00:00\u202fPM"
+    assert shown == "Jan 15, 2026, 12:00\u202fPM"
 
 
 def test_the_accounts_zone_beats_the_browsers(app, patient):
@@ -217,7 +222,7 @@ def test_the_accounts_zone_beats_the_browsers(app, patient):
     with _request(app, Cookie="tz=Asia/Tokyo"):
         login_user(db.session.get(User, patient.id))
         shown = render_template_string("{{ when|localtime }}", when=NOON_UTC)
-    assert shown == "Jan 15, 2026, 7:00:00\u202fAM"
+    assert shown == "Jan 15, 2026, 7:00\u202fAM"
 
 
 def test_the_browser_zone_is_stored_once_and_only_when_valid(app, patient):
