@@ -33,7 +33,8 @@ def people(live_server):
         me, them = db.session.get(User, patient["id"]), db.session.get(User, doctor["id"])
         shared = [factories.screening(me, total, days_ago=days)
                   for total, days in [(19, 70), (16, 56), (14, 42), (12, 28), (9, 14), (6, 1)]]
-        report_id = factories.report(them, factories.consultation(me, them, shared=shared)).id
+        consultation = factories.consultation(me, them, shared=shared)
+        report_id, consultation_id = factories.report(them, consultation).id, consultation.id
         api_tokens.issue_personal(them, "Ward laptop with a rather long descriptive name", ["fhir:read"], 30)
         latest = shared[-1]
         latest.facial_result = {"summary": {"distribution": EXPRESSIONS}}
@@ -46,7 +47,7 @@ def people(live_server):
         screening_id, run_id = latest.id, run.id
         db.session.remove()
     return {"patient": patient, "doctor": doctor, "admin": admin, "report_id": report_id,
-            "screening_id": screening_id, "run_id": run_id}
+            "consultation_id": consultation_id, "screening_id": screening_id, "run_id": run_id}
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,8 @@ def test_the_menu_opens_without_javascript(browser, live_server, people):
 TABLE_PAGES = {
     "admin": ["/admin/users", "/admin/audit", "/admin/doctors?status=all", "/admin/plugins", "/admin/queue",
               "/admin/integrations"],
-    "doctor": ["/doctor/caseload", "/account/api-tokens"],
+    "doctor": ["/doctor/caseload", "/account/api-tokens", "/consultations/{consultation_id}"],
+    "patient": ["/screenings", "/consultations/{consultation_id}"],
 }
 
 
@@ -150,8 +152,9 @@ LENGTHEN_PATHS = """() => {
 
 
 @pytest.mark.parametrize("role,path", [(role, path) for role, paths in TABLE_PAGES.items() for path in paths])
-def test_wide_tables_scroll_inside_their_card_on_a_phone(phone, role, path):
+def test_wide_tables_scroll_inside_their_card_on_a_phone(phone, people, role, path):
     page = phone(role)
+    path = path.format(**people)
     page.goto(path)
     tables = page.locator("main table")
     assert tables.count() >= 1, f"{path} shows no table"
@@ -170,7 +173,7 @@ def test_wide_tables_scroll_inside_their_card_on_a_phone(phone, role, path):
     page.evaluate(LENGTHEN_PATHS)
     scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
     assert scroll_width <= PHONE_WIDTH, f"{path} scrolls sideways with long paths"
-    screenshot(page, "phone-table-" + path.strip("/").split("?")[0].replace("/", "-"))
+    screenshot(page, f"phone-table-{role}-" + path.strip("/").split("?")[0].replace("/", "-"))
 
 
 def _chart_text_sizes(page, charts: str = ".care-chart svg") -> list[tuple[str, float, float]]:
