@@ -30,7 +30,7 @@ def test_the_result_arrives_through_the_stream_or_the_fallback_poll(page, live_s
         # A photo's analysis takes ~50 ms: the result may replace the progress before the page
         # has reported how it follows it.
         live = f"#facial-analysis[data-live={'stream' if stream == 'open' else 'polling'}]"
-        page.wait_for_selector(f"{live}, #affect-indicator", state="attached")
+        page.wait_for_selector(f"{live}, #affect-indicator", state="attached", timeout=RESULT_TIMEOUT)
     page.wait_for_selector("#affect-indicator", timeout=RESULT_TIMEOUT)
     assert progress.get_attribute("data-status") == "done"
     screenshot(page, f"screening-progress-{stream}")

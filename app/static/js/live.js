@@ -13,16 +13,20 @@
     var id = first.id, source = null, timer = null;
     if (!id || watched[id]) { return; }
     watched[id] = true;
-    var status = document.querySelector(first.dataset.liveStatus || "#" + id);
+    var statusSelector = first.dataset.liveStatus || "#" + id;
     var current = function () {  // htmx replaces the element after every fetch
       var element = document.getElementById(id);
       return element && element.dataset.stream ? element : null;
     };
     var streaming = function () { return source !== null && source.readyState === 1; };
-    var mark = function () { if (status) { status.dataset.live = streaming() ? "stream" : "polling"; } };
+    var mark = function () {  // looked up each time: a swap may have replaced the status element
+      var status = document.querySelector(statusSelector);
+      if (status) { status.dataset.live = streaming() ? "stream" : "polling"; }
+    };
     var stop = function () {
       if (source) { source.close(); }
       window.clearInterval(timer);
+      document.body.removeEventListener("htmx:load", mark);
       delete watched[id];
     };
     var nudge = function () {
@@ -36,6 +40,7 @@
       source.addEventListener("error", mark);
     }
     mark();
+    document.body.addEventListener("htmx:load", mark);
     timer = window.setInterval(function () { mark(); if (!streaming()) { nudge(); } },
                                parseInt(first.dataset.fallbackMs || "2000", 10));
     window.addEventListener("pagehide", stop);
