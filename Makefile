@@ -92,6 +92,7 @@ bench: $(VENV)/.bench .venv-fer/.installed vendor
 	$(BIN)/flask ml convert
 	$(BIN)/python bench/bench_face_analysis.py
 	$(BIN)/python bench/bench_screening.py
+	$(BIN)/python bench/bench_clip_paths.py
 
 bench-load: $(VENV)/.bench vendor
 	$(BIN)/python bench/load/run_load.py
