@@ -43,25 +43,49 @@ def landscape_png() -> bytes:
     return buffer.getvalue()
 
 
+def encode_clip(
+    target,
+    frames,
+    fps: int = 15,
+    codec: str = "libvpx-vp9",
+    pix_fmt: str = "yuv420p",
+    options: dict[str, str] | None = None,
+    container_format: str | None = None,
+):
+    """Encode `frames` (PIL images or RGB arrays, all one size) into `target` (a path or a
+    binary buffer) with FFmpeg, as a browser or a phone would hand in a clip. Returns `target`."""
+    with av.open(target if not hasattr(target, "__fspath__") else str(target), mode="w",
+                 format=container_format) as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.pix_fmt = pix_fmt
+        if options:
+            stream.options = options
+        for index, frame in enumerate(frames):
+            pixels = np.asarray(frame, dtype=np.uint8)
+            if index == 0:  # the stream takes the frames' size (PyAV's default is 640x480)
+                stream.height, stream.width = pixels.shape[:2]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return target
+
+
 def clip_webm(
     seconds: float = 2.0, fps: int = 10, size: tuple[int, int] = (640, 480), face: bool = True
 ) -> bytes:
     """A VP8 webm of the astronaut drifting a little (as a webcam clip does)."""
     width, height = size
     photo = astronaut().resize((360, 360)) if face else Image.new("RGB", (360, 360), (90, 120, 150))
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="webm") as container:
-        stream = container.add_stream("libvpx", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"deadline": "realtime", "cpu-used": "8"}
+
+    def frames():
         for index in range(int(seconds * fps)):
             canvas = Image.new("RGB", size, (40, 40, 40))
             canvas.paste(photo, ((width - 360) // 2 + (index % 5) * 4, (height - 360) // 2))
-            frame = av.VideoFrame.from_ndarray(np.asarray(canvas), format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+            yield canvas
+
+    realtime = {"deadline": "realtime", "cpu-used": "8"}
+    buffer = encode_clip(io.BytesIO(), frames(), fps, "libvpx", options=realtime, container_format="webm")
     return buffer.getvalue()
 
 

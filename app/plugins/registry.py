@@ -162,18 +162,3 @@ def forget_loaded_plugins() -> None:
     with _lock:
         _instances.clear()
 
-
-__all__ = [
-    "DEFAULT_PLUGIN",
-    "ENTRY_POINT_GROUP",
-    "PluginUnavailable",
-    "UnknownPlugin",
-    "allowed_plugins",
-    "deployment_plugins",
-    "describe_plugins",
-    "discover_plugins",
-    "forget_loaded_plugins",
-    "get_plugin",
-    "instantiate",
-    "register_plugins",
-]

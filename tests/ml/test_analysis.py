@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
 
 from app.ml.pipeline import analyse_clip, analyse_photo
+from tests.samples import encode_clip
 
 pytestmark = pytest.mark.slow
 
@@ -57,16 +57,12 @@ def test_image_without_face_reports_no_face(detector, pretrained):
 def test_generated_clip_yields_per_frame_results(detector, pretrained, astronaut, tmp_path):
     head = astronaut.crop((120, 0, 340, 230)).resize((220, 230))
     path = tmp_path / "webcam.webm"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libvpx-vp9", rate=15)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        for i in range(45):
-            frame = Image.new("RGB", (320, 240), (70, 80, 90))
-            frame.paste(head, (50 + i % 5, 5))  # a little sway, as in a real webcam clip
-            for packet in stream.encode(av.VideoFrame.from_image(frame)):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    frames = []
+    for i in range(45):
+        frame = Image.new("RGB", (320, 240), (70, 80, 90))
+        frame.paste(head, (50 + i % 5, 5))  # a little sway, as in a real webcam clip
+        frames.append(frame)
+    encode_clip(path, frames, 15)
     calls = []
     result = analyse_clip(path, pretrained, detector, progress=lambda f, m: calls.append(f))
     assert result.status == "one"

@@ -7,7 +7,6 @@ real pretrained classifier.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import av
 import numpy as np
@@ -18,23 +17,9 @@ from app.ml import pipeline
 from app.ml.faces import face_box_xyxy
 from app.ml.media import decode_clip
 from tests.ml import hostile_clips
+from tests.samples import encode_clip
 
 FPS = 15
-
-
-def write_clip(
-    path: Path, frames: list[Image.Image], codec: str = "libvpx-vp9", pix_fmt: str = "yuv420p"
-) -> Path:
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=FPS)
-        stream.width, stream.height = frames[0].size
-        stream.pix_fmt = pix_fmt
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_image(frame)):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 def patient_clip(astronaut: Image.Image, seconds: float = 4.0, visitor: tuple[float, float] | None = None):
@@ -59,7 +44,7 @@ def patient_clip(astronaut: Image.Image, seconds: float = 4.0, visitor: tuple[fl
 )
 def test_decoded_frames_are_ffmpegs_rgb24_pixels(astronaut, tmp_path, codec, pix_fmt, suffix, size):
     frames = [astronaut.resize(size).rotate(angle) for angle in (0, 3, 6, 9)]
-    path = write_clip(tmp_path / f"clip{suffix}", frames, codec, pix_fmt)
+    path = encode_clip(tmp_path / f"clip{suffix}", frames, FPS, codec, pix_fmt)
     expected = [frame.to_ndarray(format="rgb24") for frame in av.open(str(path)).decode(video=0)]
     decoded = list(decode_clip(path))
     assert len(decoded) == len(expected) == 4
@@ -72,7 +57,7 @@ def test_decoded_frames_are_ffmpegs_rgb24_pixels(astronaut, tmp_path, codec, pix
 def test_a_second_face_entering_while_tracked_is_noticed_but_not_classified(
     detector, pretrained, astronaut, tmp_path
 ):
-    path = write_clip(tmp_path / "visitor.webm", patient_clip(astronaut, visitor=(1.6, 3.2)))
+    path = encode_clip(tmp_path / "visitor.webm", patient_clip(astronaut, visitor=(1.6, 3.2)), FPS)
     result = pipeline.analyse_clip(path, pretrained, detector)
     data = json.loads(json.dumps(result.to_dict()))
     assert data["status"] == "several" and data["max_faces_seen"] == 2
@@ -87,7 +72,7 @@ def test_a_second_face_entering_while_tracked_is_noticed_but_not_classified(
 def test_counting_faces_leaves_a_single_face_clip_as_it_was(
     detector, pretrained, astronaut, tmp_path, monkeypatch
 ):
-    path = write_clip(tmp_path / "alone.webm", patient_clip(astronaut))
+    path = encode_clip(tmp_path / "alone.webm", patient_clip(astronaut), FPS)
     counted = pipeline.analyse_clip(path, pretrained, detector)
     monkeypatch.setattr(pipeline, "FACE_COUNT_EVERY_SECONDS", float("inf"))
     uncounted = pipeline.analyse_clip(path, pretrained, detector)

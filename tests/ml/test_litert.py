@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -21,6 +20,7 @@ from app.ml.pipeline import analyse_clip, analyse_photo
 from app.plugins import DEFAULT_PLUGIN, get_plugin
 from app.plugins import litert as litert_files
 from app.plugins.base import ClassifierPlugin
+from tests.samples import encode_clip
 
 pytestmark = pytest.mark.slow
 
@@ -97,16 +97,12 @@ def test_clip_screening_result_is_the_same_with_either_runtime(
 ):
     path = tmp_path / "clip.webm"
     head = astronaut.crop((120, 0, 340, 230)).resize((220, 230))
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libvpx-vp9", rate=15)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        for i in range(30):
-            frame = Image.new("RGB", (320, 240), (70, 80, 90))
-            frame.paste(head, (50 + 2 * (i % 7), 5 + i % 3))
-            for packet in stream.encode(av.VideoFrame.from_image(frame)):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    frames = []
+    for i in range(30):
+        frame = Image.new("RGB", (320, 240), (70, 80, 90))
+        frame.paste(head, (50 + 2 * (i % 7), 5 + i % 3))
+        frames.append(frame)
+    encode_clip(path, frames, 15)
     keras_result = _without_timings(analyse_clip(path, pretrained, detector).to_dict())
     litert_result = _without_timings(analyse_clip(path, litert_pretrained, litert_detector).to_dict())
     assert litert_result["frames_with_face"] >= 25

@@ -18,19 +18,23 @@ from sqlalchemy import delete, or_, select
 
 from app.extensions import db
 from app.i18n.marker import N_
-from app.models.care import (
+from app.models import (
     ChatMessage,
+    ConsentRecord,
     Consultation,
     ConsultationStatus,
     Diagnosis,
     Notification,
+    PatientProfile,
+    PromptDismissal,
     Report,
+    Role,
+    Screening,
+    ScreeningFrame,
     ScreeningRequest,
     ScreeningShare,
+    User,
 )
-from app.models.care_prompts import PromptDismissal
-from app.models.screening import Screening, ScreeningFrame
-from app.models.user import ConsentRecord, PatientProfile, Role, User
 from app.security import audit
 from app.security.passwords import verify_password
 from app.services import links, mfa, notifications
