@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from app.ml.media import (
     decode_image,
     reencode_jpeg,
 )
+from app.ml.read_ahead import read_ahead
 from app.ml.scoring import AffectSummary, summarise_clip, summarise_photo
 from app.plugins.base import ClassifierPlugin
 
@@ -364,14 +365,38 @@ class _ClipTracker:
         return crop, face
 
 
-def _chunks(frames: Iterator[VideoFrame], timer: _Timer) -> Iterator[list[VideoFrame]]:
+def _collect(
+    chunk: list[VideoFrame],
+    tracked: list[tuple[np.ndarray, Face] | None],
+    frames: list[FrameResult],
+    crops: list[np.ndarray],
+    crop_frames: list[int],
+) -> None:
+    """Append a chunk's frame results, and its crops (with their frame's position) to classify."""
+    for item, result in zip(chunk, tracked, strict=True):
+        if result is None:
+            frames.append(FrameResult(item.index, item.timestamp, None, None))
+            continue
+        crop, face = result
+        crop_frames.append(len(frames))
+        crops.append(crop)
+        frames.append(FrameResult(item.index, item.timestamp, face.box, face.confidence))
+
+
+def _timed(items: Iterator, timer: _Timer, stage: str) -> Iterator:
+    """`items`, with the time spent waiting for each one added to `stage`."""
+    while True:
+        with timer.stage(stage):
+            item = next(items, None)
+        if item is None:
+            return
+        yield item
+
+
+def _chunks(frames: Iterator[VideoFrame]) -> Iterator[list[VideoFrame]]:
     """Consecutive frames of one size, bounded by `MAX_CHUNK_FRAMES` and `CHUNK_PIXELS`."""
     chunk: list[VideoFrame] = []
-    while True:
-        with timer.stage("decode"):
-            frame = next(frames, None)
-        if frame is None:
-            break
+    for frame in frames:
         if chunk and frame.rgb.shape != chunk[0].rgb.shape:
             yield chunk  # the picture size changed mid-stream (a webm may do so)
             chunk = []
@@ -410,22 +435,18 @@ def analyse_clip(
         report(0.0, N_("Reading the video"))
         decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
                               max_frame_pixels=max_frame_pixels)
-        for chunk in _chunks(decoded, timer):
-            frame_size = frame_size or (chunk[0].rgb.shape[1], chunk[0].rgb.shape[0])
-            with timer.stage("track"):
-                tracked = tracker.process(chunk)
-            for item, result in zip(chunk, tracked, strict=True):
-                if result is None:
-                    frames.append(FrameResult(item.index, item.timestamp, None, None))
-                    continue
-                crop, face = result
-                crop_frames.append(len(frames))
-                crops.append(crop)
-                frames.append(FrameResult(item.index, item.timestamp, face.box, face.confidence))
-            seconds = chunk[-1].timestamp
-            # The length is unknown until the end (webm has no duration): scale by the limit.
-            report(min(0.9, 0.9 * seconds / max_seconds),
-                   N_("Analysed %(seconds)d s of video", seconds=round(seconds)))
+        # The next chunk is decoded while this one is tracked; "decode" is the time spent
+        # waiting for it. Two chunks exist at most (`CHUNK_PIXELS` bounds each).
+        with closing(read_ahead(_chunks(decoded), depth=1, name="clip-decoder")) as chunks:
+            for chunk in _timed(chunks, timer, "decode"):
+                frame_size = frame_size or (chunk[0].rgb.shape[1], chunk[0].rgb.shape[0])
+                with timer.stage("track"):
+                    tracked = tracker.process(chunk)
+                _collect(chunk, tracked, frames, crops, crop_frames)
+                seconds = chunk[-1].timestamp
+                # The length is unknown until the end (webm has no duration): scale by the limit.
+                report(min(0.9, 0.9 * seconds / max_seconds),
+                       N_("Analysed %(seconds)d s of video", seconds=round(seconds)))
         report(0.9, N_("Classifying expressions"))
         with timer.stage("classify"):
             probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))
