@@ -4,11 +4,13 @@ Run:  .venv/bin/python bench/bench_clip_paths.py [--baseline 461879e] [--repeat 
 Prints CPU time (`time.process_time`, this process's threads included) and wall time of
 `analyse_clip` on the benchmark clips (bench/webcam_clip.py) for: the baseline commit's
 `app/ml` + `app/plugins` (taken with `git archive`, imported as a separate package), this
-tree, this tree without the periodic face count, and this tree decoding on the calling thread
+tree, this tree without the periodic face count, this tree with ONet on every frame (no
+interpolated frames between key frames), and this tree decoding on the calling thread
 (no read-ahead: wall time then shows what overlapping decoding with the networks gives). The
 runs alternate, so a busy machine slows all of them alike; read the best and the paired ratio,
 and check the load average.
-Also says whether this tree's per-frame results and display crop equal the baseline's.
+Also says whether each path's per-frame results and display crop equal the baseline's, and if
+not, by how much they differ (boxes in pixels, probabilities, the summary).
 """
 
 from __future__ import annotations
@@ -86,6 +88,13 @@ def main() -> None:
         finally:
             pipeline.FACE_COUNT_EVERY_SECONDS = saved
 
+    def onet_every_frame(clip):
+        saved, pipeline.TRACK_STRIDE = pipeline.TRACK_STRIDE, 1
+        try:
+            return pipeline.analyse_clip(clip, *new)
+        finally:
+            pipeline.TRACK_STRIDE = saved
+
     def decoded_in_line(clip):
         saved, pipeline.read_ahead = pipeline.read_ahead, lambda items, **options: items
         try:
@@ -97,6 +106,7 @@ def main() -> None:
         f"baseline {args.baseline}": lambda clip: old_pipeline.analyse_clip(clip, *old),
         "this tree": lambda clip: pipeline.analyse_clip(clip, *new),
         "this tree, no face count": without_count,
+        "this tree, ONet on every frame": onet_every_frame,
         "this tree, decoded in line (no read-ahead)": decoded_in_line,
     }
     print(f"- load average (1, 5, 15 min) at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
@@ -127,9 +137,7 @@ def main() -> None:
                 f"| {', '.join(map(str, data.get('several_faces_at', []))) or '–'} |"
             )
         for path in list(paths)[1:]:
-            same = comparable(results[path]) == comparable(results[baseline])
-            notes.append(f"- {name}, {path}: frames, boxes, probabilities, summary and crop equal the "
-                         f"baseline's: {same}")
+            notes.append(f"- {name}, {path}: {difference(results[path], results[baseline])}")
     print()
     print("\n".join(notes))
     print(f"- load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
@@ -137,6 +145,26 @@ def main() -> None:
 
 def comparable(result) -> tuple[dict, bytes | None]:
     return {k: v for k, v in result.to_dict().items() if k not in NOT_COMPARED}, result.primary_crop_jpeg
+
+
+def difference(result, baseline) -> str:
+    """How far a path's result is from the baseline's: equal, or by how much it differs."""
+    if comparable(result) == comparable(baseline):
+        return "frames, boxes, probabilities, summary and crop equal the baseline's"
+    ours, theirs = result.to_dict(), baseline.to_dict()
+    boxes, probabilities, presence = [], [], 0
+    for a, b in zip(ours["frames"], theirs["frames"], strict=True):
+        if (a["box"] is None) != (b["box"] is None):
+            presence += 1
+        elif a["box"] is not None:
+            boxes.append(max(abs(x - y) for x, y in zip(a["box"], b["box"], strict=True)))
+            probabilities.append(max(abs(v - b["probabilities"][k]) for k, v in a["probabilities"].items()))
+    distribution = theirs["summary"]["distribution"]
+    summary = max(abs(v - distribution[k]) for k, v in ours["summary"]["distribution"].items())
+    return (f"frames with a face differ on {presence}; per frame, box max {max(boxes)} px (median "
+            f"{statistics.median(boxes)}), probability max {max(probabilities):.4f} (median "
+            f"{statistics.median(probabilities):.4f}); summary distribution max {summary:.4f}; "
+            f"indicator {ours['summary']['indicator']} vs {theirs['summary']['indicator']}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ made here: it is rendered later, when a doctor first asks for it (app/jobs/activ
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -54,6 +55,13 @@ PHOTO_VIEWS = (
 )
 # Clip tracking: ONet face score below which a tracked crop "stops looking like a face".
 TRACK_MIN_SCORE = 0.7
+# ONet refines every TRACK_STRIDE-th frame (and a chunk's last, whose box the next chunk starts
+# from). A frame between two that kept the face takes their boxes and landmarks, interpolated:
+# at 30 fps a face moves a pixel or two from one frame to the next, about ONet's own jitter.
+# A frame beside one that lost the face is refined itself, so losing it is never interpolated.
+TRACK_STRIDE = 2
+# Key frames are never further apart than this (a 15 fps clip is refined on every frame).
+MAX_INTERPOLATED_SECONDS = 0.07
 # Full detections allowed per chunk when tracking is lost, to bound the cost of faceless clips.
 MAX_REDETECTIONS_PER_CHUNK = 3
 # While a face is tracked, a full detection at least this often (seconds of video) counts the
@@ -250,8 +258,35 @@ def analyse_photo(
     )
 
 
+# A tracked frame: ONet's box (x1, y1, x2, y2), its 10 landmark coordinates and its face score.
+_Tracked = tuple[np.ndarray, np.ndarray, float]
+
+
+def _key_frames(frames: list[VideoFrame]) -> list[int]:
+    """The frames ONet refines: every `TRACK_STRIDE`-th, the last, and all where key frames
+    would be more than `MAX_INTERPOLATED_SECONDS` apart (a slow clip is refined throughout)."""
+    keys = [0]
+    while keys[-1] < len(frames) - 1:
+        last = keys[-1]
+        step = min(TRACK_STRIDE, len(frames) - 1 - last)
+        while step > 1 and frames[last + step].timestamp - frames[last].timestamp > MAX_INTERPOLATED_SECONDS:
+            step -= 1
+        keys.append(last + step)
+    return keys
+
+
+def _between(before: _Tracked, after: _Tracked, weight: float) -> _Tracked:
+    """A frame between two tracked ones: their boxes and landmarks, linearly interpolated."""
+    return (
+        before[0] + (after[0] - before[0]) * weight,
+        before[1] + (after[1] - before[1]) * weight,
+        min(before[2], after[2]),
+    )
+
+
 class _ClipTracker:
-    """Follows the primary face through a clip: full MTCNN only when ONet loses it.
+    """Follows the primary face through a clip: ONet on key frames (`TRACK_STRIDE`), the frames
+    between them interpolated, and a full MTCNN detection only when ONet loses the face.
 
     The primary face is the most prominent one at the detection that started the track
     (`FaceDetection.primary`: the largest); it is the one classified on every frame. ONet
@@ -286,7 +321,28 @@ class _ClipTracker:
         """For each frame (all of one size), (classifier crop, face) or None when no face is there."""
         results: list[tuple[np.ndarray, Face] | None] = [None] * len(frames)
         pixels = [frame.rgb for frame in frames]
-        pending = list(range(len(frames)))
+        # ONet's box, landmarks and score of each frame that kept the face.
+        found: dict[int, _Tracked] = {}
+        keys = _key_frames(frames)
+        self._track(frames, keys, found)
+        unsure = []
+        for previous, following in itertools.pairwise(keys):
+            for index in range(previous + 1, following):
+                if previous in found and following in found:
+                    found[index] = _between(found[previous], found[following],
+                                            (index - previous) / (following - previous))
+                else:
+                    unsure.append(index)  # beside a frame that lost the face: ONet decides
+        self._refine_unsure(pixels, unsure, found)
+        for index in sorted(found):
+            results[index] = self._crop(pixels[index], found[index])
+        self._count_faces(frames, results)
+        return results
+
+    def _track(self, frames: list[VideoFrame], keys: list[int], found: dict[int, _Tracked]) -> None:
+        """ONet on the key frames from the tracked box; a full detection when the face is lost."""
+        pixels = [frame.rgb for frame in frames]
+        pending = list(keys)
         attempts = 0
         while pending:
             if self.box is None:
@@ -302,26 +358,41 @@ class _ClipTracker:
                     continue
                 self.box = face_box_xyxy(face)
             # The frames go to ONet unstacked: a stacked copy of the chunk cost more than the crops.
-            batch = pixels if len(pending) == len(frames) else [pixels[i] for i in pending]
             scores, boxes, keypoints = self.detector.refine(
-                batch, np.repeat(self.box[None], len(pending), axis=0)
+                [pixels[i] for i in pending], np.repeat(self.box[None], len(pending), axis=0)
             )
             still_pending = []
             for index, score, box, points in zip(pending, scores, boxes, keypoints, strict=True):
                 if score < TRACK_MIN_SCORE:
                     still_pending.append(index)
-                    continue
-                results[index] = self._crop(frames[index].rgb, box, points, float(score))
-            good = [i for i in pending if results[i] is not None]
+                else:
+                    found[index] = (box, points, float(score))
+            good = [i for i in pending if i in found]
             if good:
-                last = good[-1]
-                self.box = face_box_xyxy(results[last][1])
+                # The next round or chunk starts from the last good frame's box, in whole pixels.
+                self.box = face_box_xyxy(_face(found[good[-1]], pixels[0].shape[:2]))
             if still_pending:
                 # Lost the face on some frames: forget the box so the next round re-detects.
                 self.box = None
             pending = still_pending
-        self._count_faces(frames, results)
-        return results
+
+    def _refine_unsure(self, pixels: list[np.ndarray], unsure: list[int], found: dict[int, _Tracked]) -> None:
+        """ONet on the frames beside a lost key frame, from the nearest box that held."""
+        starts = {}
+        for index in unsure:
+            near = [i for i in (index - 1, index + 1) if i in found]
+            start = found[near[0]][0] if near else self.box
+            if start is not None:
+                starts[index] = start
+        if not starts:
+            return
+        indices = list(starts)
+        scores, boxes, keypoints = self.detector.refine(
+            [pixels[i] for i in indices], np.stack([starts[i] for i in indices])
+        )
+        for index, score, box, points in zip(indices, scores, boxes, keypoints, strict=True):
+            if score >= TRACK_MIN_SCORE:
+                found[index] = (box, points, float(score))
 
     def _count_faces(self, frames: list[VideoFrame], results: list[tuple[np.ndarray, Face] | None]) -> None:
         """The periodic full detections; they only count, and never move the tracked box."""
@@ -344,25 +415,29 @@ class _ClipTracker:
             others = [face for face in found if not centred_inside(face_box_xyxy(face)[None], tracked)[0]]
             self._note_faces(frame.timestamp, 1 + len(others))
 
-    def _crop(
-        self, rgb: np.ndarray, box: np.ndarray, points: np.ndarray, score: float
-    ) -> tuple[np.ndarray, Face]:
-        height, width = rgb.shape[:2]
-        x1, y1 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
-        x2, y2 = min(width, int(round(box[2]))), min(height, int(round(box[3])))
+    def _crop(self, rgb: np.ndarray, tracked: _Tracked) -> tuple[np.ndarray, Face]:
+        box, points, _ = tracked
         eyes = ((float(points[0]), float(points[5])), (float(points[1]), float(points[6])))
-        face = Face(
-            (x1, y1, max(1, x2 - x1), max(1, y2 - y1)),
-            score,
-            {
-                "left_eye": (int(round(eyes[0][0])), int(round(eyes[0][1]))),
-                "right_eye": (int(round(eyes[1][0])), int(round(eyes[1][1]))),
-            },
-        )
         crop = aligned_crop(rgb, box, eyes, size=self.crop_size)
         if self.display_crop is None:
             self.display_crop = aligned_crop(rgb, box, eyes, size=DISPLAY_CROP_SIZE)
-        return crop, face
+        return crop, _face(tracked, rgb.shape[:2])
+
+
+def _face(tracked: _Tracked, shape: tuple[int, int]) -> Face:
+    """A tracked frame's face in whole pixels, its box clipped to the frame."""
+    box, points, score = tracked
+    height, width = shape
+    x1, y1 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
+    x2, y2 = min(width, int(round(box[2]))), min(height, int(round(box[3])))
+    return Face(
+        (x1, y1, max(1, x2 - x1), max(1, y2 - y1)),
+        score,
+        {
+            "left_eye": (int(round(float(points[0]))), int(round(float(points[5])))),
+            "right_eye": (int(round(float(points[1]))), int(round(float(points[6])))),
+        },
+    )
 
 
 def _collect(
