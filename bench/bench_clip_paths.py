@@ -4,11 +4,9 @@ Run:  .venv/bin/python bench/bench_clip_paths.py [--baseline 461879e] [--repeat 
 Prints CPU time (`time.process_time`, this process's threads included) and wall time of
 `analyse_clip` on the benchmark clips (bench/webcam_clip.py) for: the baseline commit's
 `app/ml` + `app/plugins` (taken with `git archive`, imported as a separate package), this
-tree, this tree without the periodic face count, this tree with ONet on every frame (no
-interpolated frames between key frames), and this tree decoding on the calling thread
-(no read-ahead: wall time then shows what overlapping decoding with the networks gives). The
-runs alternate, so a busy machine slows all of them alike; read the best and the paired ratio,
-and check the load average.
+tree, this tree without the periodic face count, and this tree with ONet on every frame (no
+interpolated frames between key frames). The runs alternate, so a busy machine slows all of
+them alike; read the best and the paired ratio, and check the load average.
 Also says whether each path's per-frame results and display crop equal the baseline's, and if
 not, by how much they differ (boxes in pixels, probabilities, the summary).
 """
@@ -95,19 +93,11 @@ def main() -> None:
         finally:
             pipeline.TRACK_STRIDE = saved
 
-    def decoded_in_line(clip):
-        saved, pipeline.read_ahead = pipeline.read_ahead, lambda items, **options: items
-        try:
-            return pipeline.analyse_clip(clip, *new)
-        finally:
-            pipeline.read_ahead = saved
-
     paths = {
         f"baseline {args.baseline}": lambda clip: old_pipeline.analyse_clip(clip, *old),
         "this tree": lambda clip: pipeline.analyse_clip(clip, *new),
         "this tree, no face count": without_count,
         "this tree, ONet on every frame": onet_every_frame,
-        "this tree, decoded in line (no read-ahead)": decoded_in_line,
     }
     print(f"- load average (1, 5, 15 min) at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,6 @@ from app.ml.media import (
     decode_image,
     reencode_jpeg,
 )
-from app.ml.read_ahead import read_ahead
 from app.ml.scoring import AffectSummary, summarise_clip, summarise_photo
 from app.plugins.base import ClassifierPlugin
 
@@ -510,18 +509,15 @@ def analyse_clip(
         report(0.0, N_("Reading the video"))
         decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
                               max_frame_pixels=max_frame_pixels)
-        # The next chunk is decoded while this one is tracked; "decode" is the time spent
-        # waiting for it. Two chunks exist at most (`CHUNK_PIXELS` bounds each).
-        with closing(read_ahead(_chunks(decoded), depth=1, name="clip-decoder")) as chunks:
-            for chunk in _timed(chunks, timer, "decode"):
-                frame_size = frame_size or (chunk[0].rgb.shape[1], chunk[0].rgb.shape[0])
-                with timer.stage("track"):
-                    tracked = tracker.process(chunk)
-                _collect(chunk, tracked, frames, crops, crop_frames)
-                seconds = chunk[-1].timestamp
-                # The length is unknown until the end (webm has no duration): scale by the limit.
-                report(min(0.9, 0.9 * seconds / max_seconds),
-                       N_("Analysed %(seconds)d s of video", seconds=round(seconds)))
+        for chunk in _timed(_chunks(decoded), timer, "decode"):
+            frame_size = frame_size or (chunk[0].rgb.shape[1], chunk[0].rgb.shape[0])
+            with timer.stage("track"):
+                tracked = tracker.process(chunk)
+            _collect(chunk, tracked, frames, crops, crop_frames)
+            seconds = chunk[-1].timestamp
+            # The length is unknown until the end (webm has no duration): scale by the limit.
+            report(min(0.9, 0.9 * seconds / max_seconds),
+                   N_("Analysed %(seconds)d s of video", seconds=round(seconds)))
         report(0.9, N_("Classifying expressions"))
         with timer.stage("classify"):
             probabilities = plugin.predict_batch(crops) if crops else np.zeros((0, len(plugin.labels)))
