@@ -93,7 +93,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import gettext
 
     from app import embedded_redis
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.extensions import csrf, db, limiter, login_manager
     from app.i18n.marker import N_
 
     if not app.config.get("REDIS_URL"):
@@ -108,7 +108,6 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
 
