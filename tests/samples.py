@@ -7,6 +7,7 @@ to be, so a broken sample cannot make a bad-input test pass by accident.
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from functools import cache
@@ -54,8 +55,8 @@ def encode_clip(
 ):
     """Encode `frames` (PIL images or RGB arrays, all one size) into `target` (a path or a
     binary buffer) with FFmpeg, as a browser or a phone would hand in a clip. Returns `target`."""
-    with av.open(target if not hasattr(target, "__fspath__") else str(target), mode="w",
-                 format=container_format) as container:
+    path_or_buffer = str(target) if isinstance(target, str | os.PathLike) else target
+    with av.open(path_or_buffer, mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.pix_fmt = pix_fmt
         if options:

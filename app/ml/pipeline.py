@@ -340,7 +340,6 @@ class _ClipTracker:
 
     def _track(self, frames: list[VideoFrame], keys: list[int], found: dict[int, _Tracked]) -> None:
         """ONet on the key frames from the tracked box; a full detection when the face is lost."""
-        pixels = [frame.rgb for frame in frames]
         pending = list(keys)
         attempts = 0
         while pending:
@@ -358,7 +357,7 @@ class _ClipTracker:
                 self.box = face_box_xyxy(face)
             # The frames go to ONet unstacked: a stacked copy of the chunk cost more than the crops.
             scores, boxes, keypoints = self.detector.refine(
-                [pixels[i] for i in pending], np.repeat(self.box[None], len(pending), axis=0)
+                [frames[i].rgb for i in pending], np.repeat(self.box[None], len(pending), axis=0)
             )
             still_pending = []
             for index, score, box, points in zip(pending, scores, boxes, keypoints, strict=True):
@@ -369,7 +368,7 @@ class _ClipTracker:
             good = [i for i in pending if i in found]
             if good:
                 # The next round or chunk starts from the last good frame's box, in whole pixels.
-                self.box = face_box_xyxy(_face(found[good[-1]], pixels[0].shape[:2]))
+                self.box = face_box_xyxy(_face(found[good[-1]], frames[0].rgb.shape[:2]))
             if still_pending:
                 # Lost the face on some frames: forget the box so the next round re-detects.
                 self.box = None
@@ -439,38 +438,14 @@ def _face(tracked: _Tracked, shape: tuple[int, int]) -> Face:
     )
 
 
-def _collect(
-    chunk: list[VideoFrame],
-    tracked: list[tuple[np.ndarray, Face] | None],
-    frames: list[FrameResult],
-    crops: list[np.ndarray],
-    crop_frames: list[int],
-) -> None:
-    """Append a chunk's frame results, and its crops (with their frame's position) to classify."""
-    for item, result in zip(chunk, tracked, strict=True):
-        if result is None:
-            frames.append(FrameResult(item.index, item.timestamp, None, None))
-            continue
-        crop, face = result
-        crop_frames.append(len(frames))
-        crops.append(crop)
-        frames.append(FrameResult(item.index, item.timestamp, face.box, face.confidence))
-
-
-def _timed(items: Iterator, timer: _Timer, stage: str) -> Iterator:
-    """`items`, with the time spent waiting for each one added to `stage`."""
-    while True:
-        with timer.stage(stage):
-            item = next(items, None)
-        if item is None:
-            return
-        yield item
-
-
-def _chunks(frames: Iterator[VideoFrame]) -> Iterator[list[VideoFrame]]:
+def _chunks(frames: Iterator[VideoFrame], timer: _Timer) -> Iterator[list[VideoFrame]]:
     """Consecutive frames of one size, bounded by `MAX_CHUNK_FRAMES` and `CHUNK_PIXELS`."""
     chunk: list[VideoFrame] = []
-    for frame in frames:
+    while True:
+        with timer.stage("decode"):
+            frame = next(frames, None)
+        if frame is None:
+            break
         if chunk and frame.rgb.shape != chunk[0].rgb.shape:
             yield chunk  # the picture size changed mid-stream (a webm may do so)
             chunk = []
@@ -509,11 +484,18 @@ def analyse_clip(
         report(0.0, N_("Reading the video"))
         decoded = decode_clip(source, max_seconds=max_seconds, sample_every=sample_every,
                               max_frame_pixels=max_frame_pixels)
-        for chunk in _timed(_chunks(decoded), timer, "decode"):
+        for chunk in _chunks(decoded, timer):
             frame_size = frame_size or (chunk[0].rgb.shape[1], chunk[0].rgb.shape[0])
             with timer.stage("track"):
                 tracked = tracker.process(chunk)
-            _collect(chunk, tracked, frames, crops, crop_frames)
+            for item, result in zip(chunk, tracked, strict=True):
+                if result is None:
+                    frames.append(FrameResult(item.index, item.timestamp, None, None))
+                    continue
+                crop, face = result
+                crop_frames.append(len(frames))
+                crops.append(crop)
+                frames.append(FrameResult(item.index, item.timestamp, face.box, face.confidence))
             seconds = chunk[-1].timestamp
             # The length is unknown until the end (webm has no duration): scale by the limit.
             report(min(0.9, 0.9 * seconds / max_seconds),
